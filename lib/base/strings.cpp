@@ -1,0 +1,86 @@
+#include "base/strings.h"
+
+#include <limits>
+
+namespace cachefwd {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+bool istarts_with(std::string_view haystack, std::string_view prefix) noexcept {
+  return haystack.size() >= prefix.size() && iequals(haystack.substr(0, prefix.size()), prefix);
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = ascii_lower(c);
+  return out;
+}
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::int64_t> parse_decimal(std::string_view s) noexcept {
+  if (s.empty()) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    int d = c - '0';
+    if (v > (std::numeric_limits<std::int64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+namespace {
+// Splits "123abc" into the number and the unit suffix.
+bool split_number_unit(std::string_view s, std::int64_t& n, std::string_view& unit) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  auto num = parse_decimal(s.substr(0, i));
+  if (!num) return false;
+  n = *num;
+  unit = trim_ows(s.substr(i));
+  return true;
+}
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view s) noexcept {
+  std::int64_t n = 0;
+  std::string_view unit;
+  if (!split_number_unit(trim_ows(s), n, unit)) return std::nullopt;
+  std::uint64_t mult = 1;
+  if (unit.empty() || iequals(unit, "b")) mult = 1;
+  else if (iequals(unit, "k") || iequals(unit, "kib") || iequals(unit, "kb")) mult = 1ULL << 10;
+  else if (iequals(unit, "m") || iequals(unit, "mib") || iequals(unit, "mb")) mult = 1ULL << 20;
+  else if (iequals(unit, "g") || iequals(unit, "gib") || iequals(unit, "gb")) mult = 1ULL << 30;
+  else if (iequals(unit, "t") || iequals(unit, "tib") || iequals(unit, "tb")) mult = 1ULL << 40;
+  else return std::nullopt;
+  auto u = static_cast<std::uint64_t>(n);
+  if (u > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
+  return u * mult;
+}
+
+std::optional<std::int64_t> parse_duration_ms(std::string_view s) noexcept {
+  std::int64_t n = 0;
+  std::string_view unit;
+  if (!split_number_unit(trim_ows(s), n, unit)) return std::nullopt;
+  std::int64_t mult = 0;
+  if (unit.empty() || unit == "s") mult = 1000;
+  else if (unit == "ms") mult = 1;
+  else if (unit == "m" || unit == "min") mult = 60'000;
+  else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;
+  else return std::nullopt;
+  if (n > std::numeric_limits<std::int64_t>::max() / mult) return std::nullopt;
+  return n * mult;
+}
+
+}  // namespace cachefwd

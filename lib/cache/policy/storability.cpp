@@ -1,0 +1,112 @@
+#include "cache/policy/storability.h"
+
+#include "base/strings.h"
+#include "http/cache_control.h"
+#include "http/http_date.h"
+
+namespace cachefwd::cache::policy {
+
+bool default_cacheable_status(int status) noexcept {
+  switch (status) {
+    case 200:
+    case 203:
+    case 204:
+    case 300:
+    case 301:
+    case 308:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool explicit_only_status(int status) noexcept {
+  switch (status) {
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view to_string(NotStored reason) noexcept {
+  switch (reason) {
+    case NotStored::none:
+      return "none";
+    case NotStored::method:
+      return "method";
+    case NotStored::status:
+      return "status";
+    case NotStored::no_store:
+      return "no-store";
+    case NotStored::private_:
+      return "private";
+    case NotStored::authorization:
+      return "authorization";
+    case NotStored::no_freshness:
+      return "no-freshness";
+    case NotStored::set_cookie:
+      return "set-cookie";
+    case NotStored::vary_star:
+      return "vary-star";
+    case NotStored::partial:
+      return "partial";
+    case NotStored::too_large:
+      return "too-large";
+    case NotStored::incomplete:
+      return "incomplete";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Storability refuse(NotStored r) { return Storability{false, r}; }
+
+bool has_vary_star(const http::Headers& h) {
+  bool star = false;
+  for (auto& f : h.fields()) {
+    if (!iequals(f.name, "Vary")) continue;
+    http::for_each_list_element(f.value, [&](std::string_view e) { star = star || e == "*"; });
+  }
+  return star;
+}
+
+}  // namespace
+
+Storability storability(std::string_view method, const http::Headers& request_headers, int status,
+                        const http::Headers& response_headers, const PolicyConfig& cfg) {
+  if (method != "GET" && method != "HEAD") return refuse(NotStored::method);
+  if (status == 206) return refuse(NotStored::partial);
+  if (!default_cacheable_status(status) && !explicit_only_status(status)) return refuse(NotStored::status);
+
+  const http::CacheControl req = http::parse_cache_control(request_headers);
+  const http::CacheControl res = http::parse_cache_control(response_headers);
+
+  if (req.no_store || (res.no_store && !res.must_understand)) return refuse(NotStored::no_store);
+  if (cfg.shared && (res.private_ || !res.private_fields.empty())) return refuse(NotStored::private_);
+
+  const bool has_s_maxage = cfg.shared && (res.s_maxage || res.invalid_s_maxage);
+  if (cfg.shared && request_headers.has("Authorization") && !res.public_ && !has_s_maxage &&
+      !res.must_revalidate)
+    return refuse(NotStored::authorization);
+  if (cfg.shared && response_headers.has("Set-Cookie")) return refuse(NotStored::set_cookie);
+  if (has_vary_star(response_headers)) return refuse(NotStored::vary_star);
+
+  const bool explicit_freshness =
+      res.max_age || res.invalid_max_age || has_s_maxage || response_headers.has("Expires");
+  if (explicit_freshness) return Storability{true, NotStored::none};
+  if (explicit_only_status(status)) return refuse(NotStored::no_freshness);
+  if (res.public_ || cfg.default_ttl_ms > 0) return Storability{true, NotStored::none};
+  if (cfg.heuristic) {
+    const std::string* lm = response_headers.find("Last-Modified");
+    if (lm && http::parse_http_date(*lm)) return Storability{true, NotStored::none};
+  }
+  return refuse(NotStored::no_freshness);
+}
+
+}  // namespace cachefwd::cache::policy

@@ -1,0 +1,486 @@
+#include "proxy/client_connection.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "base/strings.h"
+#include "cache/key/cache_key.h"
+#include "cache/policy/policy.h"
+#include "cache/store/stored_response.h"
+#include "http/cache_control.h"
+#include "http/hop_by_hop.h"
+#include "http/status.h"
+#include "proxy/connect_tunnel.h"
+#include "proxy/forward_exchange.h"
+#include "proxy/server.h"
+#include "proxy/wall_clock.h"
+
+namespace cachefwd::proxy {
+
+namespace policy = cache::policy;
+
+// Where a request goes once its target is resolved.
+struct Route {
+  http::TargetUri target;
+};
+
+struct ClientConnection::WriteReq {
+  uv_write_t req{};
+  ClientConnection* conn = nullptr;
+  std::string owned;
+  std::shared_ptr<const std::string> hold;
+  uv_buf_t bufs[4]{};
+  unsigned nbufs = 0;
+  std::size_t bytes = 0;
+};
+
+namespace {
+// One read buffer for every connection: the loop is single-threaded and each read is consumed
+// (appended to the connection's input) before the next one.
+char g_read_buffer[64 * 1024];
+constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold before we stop reading
+}  // namespace
+
+ClientConnection::ClientConnection(Server& server) : server_(server), parser_(server.config().parser) {
+  uv_tcp_init(server.loop(), &tcp_);
+  uv_timer_init(server.loop(), &idle_timer_);
+  tcp_.data = this;
+  idle_timer_.data = this;
+  open_handles_ = 2;
+}
+
+ClientConnection::~ClientConnection() = default;
+
+void ClientConnection::start() {
+  sockaddr_storage peer{};
+  int len = sizeof(peer);
+  bool allowed = false;
+  char text[64] = "?";
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    if (peer.ss_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+      allowed = any_contains(server_.config().allow, reinterpret_cast<const std::uint8_t*>(&in->sin_addr), 4);
+      uv_ip4_name(in, text, sizeof(text));
+    } else if (peer.ss_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+      allowed = any_contains(server_.config().allow, reinterpret_cast<const std::uint8_t*>(&in6->sin6_addr), 16);
+      uv_ip6_name(in6, text, sizeof(text));
+    }
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  if (!allowed) {
+    std::fprintf(stderr, "cachefwd: refused client %s (not in --allow)\n", text);
+    server_.stats().client_errors++;
+    active_ = true;
+    request_keep_alive_ = false;
+    send_error(403, "client address not allowed by --allow");
+    return;
+  }
+  arm_idle_timer();
+}
+
+void ClientConnection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  *buf = uv_buf_init(g_read_buffer, sizeof(g_read_buffer));
+}
+
+void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<ClientConnection*>(s->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    // EOF or reset. A client that goes away abandons its request: the upstream transfer stops.
+    if (self->tunnel_) {
+      self->tunnel_->on_client_eof(nread == UV_EOF);
+      return;
+    }
+    self->close();
+    return;
+  }
+  if (self->tunnel_) {
+    self->tunnel_->on_client_data(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    return;
+  }
+  if (self->close_after_flush_) return;  // lingering close: discard what the client still sends
+  self->inbuf_.append(buf->base, static_cast<std::size_t>(nread));
+  self->process_input();
+}
+
+void ClientConnection::process_input() {
+  if (in_process_input_) return;
+  in_process_input_ = true;
+  while (!active_ && !closing_ && !close_after_flush_ && !tunnel_ && inpos_ < inbuf_.size()) {
+    std::size_t n = parser_.feed(inbuf_.data() + inpos_, inbuf_.size() - inpos_);
+    inpos_ += n;
+    if (parser_.state() == http::RequestParser::State::error) {
+      server_.stats().client_errors++;
+      active_ = true;
+      request_keep_alive_ = false;
+      send_error(parser_.error_status(), parser_.error_reason());
+      break;
+    }
+    if (parser_.state() != http::RequestParser::State::complete) break;
+    active_ = true;
+    uv_timer_stop(&idle_timer_);
+    dispatch(parser_.take());
+  }
+  if (inpos_ == inbuf_.size()) {
+    inbuf_.clear();
+    inpos_ = 0;
+  } else if (inpos_ > 64 * 1024) {
+    inbuf_.erase(0, inpos_);
+    inpos_ = 0;
+  }
+  in_process_input_ = false;
+  if (closing_) return;
+  if (!active_ && !tunnel_) arm_idle_timer();
+  // Backpressure on pipelined input: stop reading while a backlog waits behind a slow response.
+  std::size_t pending = inbuf_.size() - inpos_;
+  if (!tunnel_ && reading_ && active_ && pending > kMaxPendingInput) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  } else if (!reading_ && !tunnel_ && pending <= kMaxPendingInput) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  }
+}
+
+void ClientConnection::dispatch(http::Request req) {
+  auto& cfg = server_.config();
+  auto& stats = server_.stats();
+  stats.requests++;
+  request_keep_alive_ = req.keep_alive;
+  request_minor_ = req.version_minor;
+  request_is_head_ = req.method == "HEAD";
+  if (req.version_major != 1) {
+    request_keep_alive_ = false;
+    send_error(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    return;
+  }
+  if (auto* via = req.headers.find("via"); via && via->find(cfg.via_name) != std::string::npos) {
+    send_error(508, "request already passed through this proxy (Via)");
+    return;
+  }
+  if (req.is_connect) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!http::parse_authority(req.target, host, port)) {
+      stats.client_errors++;
+      request_keep_alive_ = false;
+      send_error(400, "CONNECT needs host:port");
+      return;
+    }
+    if (!cfg.connect_ports.count(port)) {
+      stats.client_errors++;
+      send_error(403, fmt::format("CONNECT to port {} is not allowed (--connect-ports)", port));
+      return;
+    }
+    stats.tunnels++;
+    tunnel_ = std::make_unique<ConnectTunnel>(*this, std::move(host), port);
+    tunnel_->start();
+    return;
+  }
+
+  Route route;
+  if (!req.target.empty() && req.target[0] == '/') {
+    if (!cfg.upstream) {
+      stats.client_errors++;
+      send_error(400, "origin-form request to a forward proxy: send absolute-form (curl -x) or start with --upstream");
+      return;
+    }
+    route.target = *cfg.upstream;
+    std::string_view t = req.target;
+    auto q = t.find('?');
+    std::string_view path = t.substr(0, q);
+    std::string prefix = route.target.path == "/" ? std::string() : route.target.path;
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    route.target.path = prefix + std::string(path);
+    route.target.has_query = q != std::string_view::npos;
+    route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
+  } else if (!http::parse_absolute_target(req.target, route.target)) {
+    stats.client_errors++;
+    send_error(400, istarts_with(req.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
+                                                          : "malformed request target");
+    return;
+  } else if (cfg.upstream) {
+    // A gateway serves its upstream only, whatever authority an absolute-form target names.
+    auto path = route.target.path;
+    auto query = route.target.query;
+    bool has_query = route.target.has_query;
+    route.target = *cfg.upstream;
+    route.target.path = path;
+    route.target.query = query;
+    route.target.has_query = has_query;
+  }
+
+  bool cacheable_method = req.method == "GET" || req.method == "HEAD";
+  if (cfg.cache_enabled && cacheable_method) {
+    handle_cacheable(req, route);
+    return;
+  }
+  stats.bypasses++;
+  ExchangePlan plan;
+  plan.fwd_reason = cacheable_method ? "bypass" : "method";
+  plan.method = req.method;
+  plan.head_request = request_is_head_;
+  plan.request_time = wall_clock_now();
+  upstream::FetchRequest fr;
+  fr.method = req.method;
+  fr.url = route.target.url();
+  fr.has_body = !req.body.empty() || req.headers.has("content-length") || req.headers.has("transfer-encoding");
+  fr.headers = std::move(req.headers);
+  http::remove_hop_by_hop(fr.headers);
+  fr.headers.set("Host", route.target.authority());
+  fr.headers.add("Via", fmt::format("{}.{} {}", req.version_major, req.version_minor, cfg.via_name));
+  fr.body = std::move(req.body);
+  exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
+  drain_listener_ = exchange_.get();
+  exchange_->start(std::move(fr));
+}
+
+void ClientConnection::handle_cacheable(http::Request& req, Route& route) {
+  auto& cfg = server_.config();
+  auto& stats = server_.stats();
+  UnixMillis now = wall_clock_now();
+  std::string key = cache::key::primary_key("GET", route.target);
+  ExchangePlan plan;
+  plan.fwd_reason = "uri-miss";
+  if (auto entry = server_.store().find(key)) {
+    std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
+    auto serve = policy::can_serve_stored(req.headers, entry->headers, entry->freshness_lifetime_ms, age);
+    if (serve != policy::Serve::must_validate) {
+      stats.hits++;
+      std::string head;
+      head.reserve(entry->head.size() + 96);
+      head += entry->head;
+      head += "Age: ";
+      head += std::to_string(policy::age_header_seconds(age));
+      head += "\r\nCache-Status: ";
+      std::int64_t ttl_ms = entry->freshness_lifetime_ms - age;
+      head += policy::cache_status_hit(ttl_ms >= 0 ? ttl_ms / 1000 : -((-ttl_ms + 999) / 1000));
+      head += "\r\n";
+      if (!request_keep_alive_) head += "Connection: close\r\n";
+      else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
+      head += "\r\n";
+      if (request_is_head_ || !entry->body) write({head});
+      else write({head, *entry->body}, entry->body);
+      response_done(false);
+      return;
+    }
+    plan.fwd_reason = age >= entry->freshness_lifetime_ms ? "stale" : "request";
+  }
+  // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored.
+  if (http::parse_cache_control(req.headers).only_if_cached) {
+    send_error(504, "only-if-cached: no usable stored response", "only-if-cached");
+    return;
+  }
+  stats.misses++;
+  plan.method = req.method;
+  plan.head_request = request_is_head_;
+  // A HEAD miss is forwarded as HEAD and not stored; a later GET fills the entry HEAD hits use.
+  plan.may_store = !request_is_head_;
+  plan.key = request_is_head_ ? std::string() : std::move(key);
+  plan.detail = request_is_head_ ? "head" : "";
+  plan.request_time = now;
+  plan.request_headers = req.headers;
+
+  upstream::FetchRequest fr;
+  fr.method = req.method;
+  fr.url = route.target.url();
+  fr.headers = std::move(req.headers);
+  http::remove_hop_by_hop(fr.headers);
+  fr.headers.set("Host", route.target.authority());
+  fr.headers.add("Via", fmt::format("{}.{} {}", req.version_major, req.version_minor, cfg.via_name));
+  exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
+  drain_listener_ = exchange_.get();
+  exchange_->start(std::move(fr));
+}
+
+void ClientConnection::write(std::initializer_list<std::string_view> parts, std::shared_ptr<const std::string> hold) {
+  if (closing_) return;
+  uv_buf_t bufs[4];
+  unsigned n = 0;
+  std::size_t total = 0;
+  for (auto p : parts) {
+    if (p.empty() || n == 4) continue;
+    bufs[n++] = uv_buf_init(const_cast<char*>(p.data()), static_cast<unsigned>(p.size()));
+    total += p.size();
+  }
+  if (n == 0) return;
+  std::size_t written = 0;
+  if (queued_bytes_ == 0) {
+    int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
+    if (r >= 0) {
+      written = static_cast<std::size_t>(r);
+    } else if (r != UV_EAGAIN) {
+      close();
+      return;
+    }
+    if (written == total) return;
+  }
+  // Queue what the socket did not take. Parts inside `hold` are referenced, the rest copied
+  // (curl's buffers and our head strings do not outlive this call).
+  auto* w = new WriteReq;
+  w->conn = this;
+  w->hold = hold;
+  struct Seg {
+    bool owned;
+    std::size_t off;
+    const char* ptr;
+    std::size_t len;
+  };
+  Seg segs[4];
+  unsigned nsegs = 0;
+  std::size_t skip = written;
+  for (unsigned i = 0; i < n; ++i) {
+    const char* base = bufs[i].base;
+    std::size_t len = bufs[i].len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    base += skip;
+    len -= skip;
+    skip = 0;
+    bool in_hold = hold && base >= hold->data() && base + len <= hold->data() + hold->size();
+    if (in_hold) {
+      segs[nsegs++] = Seg{false, 0, base, len};
+    } else {
+      segs[nsegs++] = Seg{true, w->owned.size(), nullptr, len};
+      w->owned.append(base, len);
+    }
+  }
+  for (unsigned i = 0; i < nsegs; ++i) {
+    const char* p = segs[i].owned ? w->owned.data() + segs[i].off : segs[i].ptr;
+    w->bufs[i] = uv_buf_init(const_cast<char*>(p), static_cast<unsigned>(segs[i].len));
+    w->bytes += segs[i].len;
+  }
+  w->nbufs = nsegs;
+  w->req.data = w;
+  queued_bytes_ += w->bytes;
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), w->bufs, w->nbufs, on_write) != 0) {
+    queued_bytes_ -= w->bytes;
+    delete w;
+    close();
+  }
+}
+
+void ClientConnection::on_write(uv_write_t* req, int status) {
+  auto* w = static_cast<WriteReq*>(req->data);
+  ClientConnection* self = w->conn;
+  self->queued_bytes_ -= w->bytes;
+  delete w;
+  if (status < 0) {
+    if (!self->closing_) self->close();
+    return;
+  }
+  if (self->closing_) return;
+  if (self->queued_bytes_ < kLowWater) {
+    if (self->drain_listener_) self->drain_listener_->on_client_drained();
+    if (self->tunnel_) self->tunnel_->on_client_drained();
+  }
+  if (self->queued_bytes_ == 0 && self->close_after_flush_) self->finish_close_after_flush();
+}
+
+void ClientConnection::response_done(bool close_after) {
+  active_ = false;
+  drain_listener_ = nullptr;
+  if (exchange_) finished_exchange_ = std::move(exchange_);
+  if (close_after || !request_keep_alive_) {
+    close_after_flush_ = true;
+    if (queued_bytes_ == 0) finish_close_after_flush();
+    return;
+  }
+  if (!in_process_input_) process_input();
+}
+
+void ClientConnection::finish_close_after_flush() {
+  if (closing_ || shutdown_sent_) return;
+  shutdown_sent_ = true;
+  // Half-close and give the client a moment to read the last response before the socket goes:
+  // closing with unread input would send a reset that can destroy that response.
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
+    auto* self = static_cast<ClientConnection*>(r->data);
+    delete r;
+    if (!self->closing_) {
+      uv_timer_start(&self->idle_timer_, on_idle_timeout, 2000, 0);
+    }
+  });
+  if (rc != 0) {
+    delete req;
+    close();
+  }
+}
+
+void ClientConnection::abort_response() {
+  active_ = false;
+  drain_listener_ = nullptr;
+  if (exchange_) finished_exchange_ = std::move(exchange_);
+  close();
+}
+
+void ClientConnection::send_error(int status, std::string_view detail, std::string_view cache_status_detail) {
+  std::string body = fmt::format("{} {}: {}\n", status, http::reason_phrase(status), detail);
+  std::string head = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nCache-Status: "
+      "cachefwd; fwd=bypass; detail={}\r\n",
+      status, http::reason_phrase(status), body.size(),
+      cache_status_detail.empty() ? std::string_view("proxy-error") : cache_status_detail);
+  bool close_after = !request_keep_alive_ || status == 400 || status == 413 || status == 431 || status == 403;
+  head += close_after ? "Connection: close\r\n\r\n" : (request_minor_ == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n");
+  if (request_is_head_) write({head});
+  else write({head, body});
+  response_done(close_after);
+}
+
+void ClientConnection::arm_idle_timer() {
+  uv_timer_start(&idle_timer_, on_idle_timeout, static_cast<std::uint64_t>(server_.config().client_idle_timeout_ms), 0);
+}
+
+void ClientConnection::on_idle_timeout(uv_timer_t* t) {
+  auto* self = static_cast<ClientConnection*>(t->data);
+  if (self->closing_) return;
+  if (!self->shutdown_sent_ && !self->active_ && self->parser_.mid_request()) {
+    self->active_ = true;
+    self->request_keep_alive_ = false;
+    self->send_error(408, "request not received in time");
+    return;
+  }
+  self->close();
+}
+
+void ClientConnection::close() {
+  if (closing_) return;
+  closing_ = true;
+  if (exchange_) exchange_->cancel();
+  if (tunnel_) tunnel_->close();
+  uv_timer_stop(&idle_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), on_closed);
+}
+
+void ClientConnection::on_closed(uv_handle_t* h) {
+  auto* self = static_cast<ClientConnection*>(h->data);
+  if (--self->open_handles_ == 0) self->server_.connection_closed(self);
+}
+
+void ClientConnection::set_reading(bool on) {
+  if (closing_ || on == reading_) return;
+  reading_ = on;
+  if (on) uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  else uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+std::string ClientConnection::take_pending_input() {
+  std::string rest = inbuf_.substr(inpos_);
+  inbuf_.clear();
+  inpos_ = 0;
+  return rest;
+}
+
+}  // namespace cachefwd::proxy

@@ -1,0 +1,200 @@
+#include "proxy/connect_tunnel.h"
+
+#include <fmt/format.h>
+
+#include "proxy/client_connection.h"
+#include "proxy/server.h"
+
+namespace cachefwd::proxy {
+
+struct ConnectTunnel::Remote {
+  uv_tcp_t tcp{};
+  uv_connect_t connect{};
+  ConnectTunnel* owner = nullptr;
+  std::size_t queued = 0;
+  bool reading = false;
+};
+
+namespace {
+struct RemoteWrite {
+  uv_write_t req{};
+  std::string data;
+};
+char g_tunnel_buffer[64 * 1024];
+constexpr std::size_t kMaxEarlyData = 1 << 20;
+}  // namespace
+
+ConnectTunnel::ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port)
+    : conn_(conn), host_(std::move(host)), port_(port) {}
+
+ConnectTunnel::~ConnectTunnel() { close(); }
+
+void ConnectTunnel::start() {
+  resolve_ = new uv_getaddrinfo_t;
+  resolve_->data = this;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  std::string port = std::to_string(port_);
+  int rc = uv_getaddrinfo(conn_.server().loop(), resolve_, on_resolved, host_.c_str(), port.c_str(), &hints);
+  if (rc != 0) {
+    delete resolve_;
+    resolve_ = nullptr;
+    fail(502, fmt::format("cannot resolve {}: {}", host_, uv_strerror(rc)));
+  }
+}
+
+void ConnectTunnel::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<ConnectTunnel*>(req->data);
+  delete req;
+  if (!self) {
+    uv_freeaddrinfo(res);
+    return;
+  }
+  self->resolve_ = nullptr;
+  if (status != 0 || !res) {
+    uv_freeaddrinfo(res);
+    self->fail(502, fmt::format("cannot resolve {}: {}", self->host_, uv_strerror(status)));
+    return;
+  }
+  auto* r = new Remote;
+  r->owner = self;
+  uv_tcp_init(self->conn_.server().loop(), &r->tcp);
+  r->tcp.data = r;
+  r->connect.data = r;
+  self->remote_ = r;
+  int rc = uv_tcp_connect(&r->connect, &r->tcp, res->ai_addr, on_connected);
+  uv_freeaddrinfo(res);
+  if (rc != 0) self->fail(502, fmt::format("cannot connect to {}:{}: {}", self->host_, self->port_, uv_strerror(rc)));
+}
+
+void ConnectTunnel::on_connected(uv_connect_t* req, int status) {
+  auto* r = static_cast<Remote*>(req->data);
+  ConnectTunnel* self = r->owner;
+  if (!self || status == UV_ECANCELED) return;
+  if (status != 0) {
+    self->fail(502, fmt::format("cannot connect to {}:{}: {}", self->host_, self->port_, uv_strerror(status)));
+    return;
+  }
+  self->established_ = true;
+  uv_tcp_nodelay(&r->tcp, 1);
+  self->conn_.write({"HTTP/1.1 200 Connection Established\r\n\r\n"});
+  std::string early = self->conn_.take_pending_input();
+  early += self->early_data_;
+  self->early_data_.clear();
+  if (!early.empty()) self->write_remote(early);
+  r->reading = true;
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&r->tcp),
+      [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_tunnel_buffer, sizeof(g_tunnel_buffer)); },
+      on_remote_read);
+  if (self->client_eof_) uv_shutdown(new uv_shutdown_t, reinterpret_cast<uv_stream_t*>(&r->tcp), [](uv_shutdown_t* s, int) { delete s; });
+}
+
+void ConnectTunnel::on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* r = static_cast<Remote*>(s->data);
+  ConnectTunnel* self = r->owner;
+  if (!self || nread == 0) return;
+  if (nread < 0) {
+    self->remote_eof_ = true;
+    uv_read_stop(s);
+    r->reading = false;
+    if (nread != UV_EOF) {
+      self->conn_.close();
+      return;
+    }
+    // The remote finished: flush what it sent, then half-close towards the client.
+    self->conn_.response_done(true);
+    return;
+  }
+  self->conn_.write({std::string_view(buf->base, static_cast<std::size_t>(nread))});
+  if (self->conn_.queued_bytes() >= ClientConnection::kHighWater) {
+    uv_read_stop(s);
+    r->reading = false;
+  }
+}
+
+void ConnectTunnel::write_remote(std::string_view data) {
+  if (!remote_) return;
+  auto* w = new RemoteWrite;
+  w->data.assign(data);
+  w->req.data = remote_;
+  remote_->queued += w->data.size();
+  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&remote_->tcp), &b, 1, [](uv_write_t* req, int status) {
+    auto* w = reinterpret_cast<RemoteWrite*>(req);
+    auto* r = static_cast<Remote*>(req->data);
+    r->queued -= w->data.size();
+    delete w;
+    ConnectTunnel* self = r->owner;
+    if (!self) return;
+    if (status < 0) {
+      self->conn_.close();
+      return;
+    }
+    if (r->queued < ClientConnection::kLowWater) self->conn_.set_reading(true);
+  });
+  if (rc != 0) {
+    remote_->queued -= w->data.size();
+    delete w;
+    conn_.close();
+    return;
+  }
+  if (remote_->queued >= ClientConnection::kHighWater) conn_.set_reading(false);
+}
+
+void ConnectTunnel::on_client_data(std::string_view data) {
+  if (closed_) return;
+  if (!established_) {
+    if (early_data_.size() + data.size() > kMaxEarlyData) {
+      conn_.close();
+      return;
+    }
+    early_data_.append(data);
+    return;
+  }
+  write_remote(data);
+}
+
+void ConnectTunnel::on_client_eof(bool clean) {
+  if (!clean || !established_ || remote_eof_) {
+    conn_.close();
+    return;
+  }
+  client_eof_ = true;
+  conn_.set_reading(false);
+  uv_shutdown(new uv_shutdown_t, reinterpret_cast<uv_stream_t*>(&remote_->tcp), [](uv_shutdown_t* s, int) { delete s; });
+}
+
+void ConnectTunnel::on_client_drained() {
+  if (remote_ && !remote_->reading && !remote_eof_ && established_) {
+    remote_->reading = true;
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&remote_->tcp),
+        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_tunnel_buffer, sizeof(g_tunnel_buffer)); },
+        on_remote_read);
+  }
+}
+
+void ConnectTunnel::fail(int status, std::string_view why) {
+  if (closed_) return;
+  close();
+  conn_.send_error(status, why, "connect-failed");
+}
+
+void ConnectTunnel::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (resolve_) {
+    resolve_->data = nullptr;  // on_resolved frees it
+    uv_cancel(reinterpret_cast<uv_req_t*>(resolve_));
+    resolve_ = nullptr;
+  }
+  if (remote_) {
+    remote_->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&remote_->tcp), [](uv_handle_t* h) { delete static_cast<Remote*>(h->data); });
+    remote_ = nullptr;
+  }
+}
+
+}  // namespace cachefwd::proxy

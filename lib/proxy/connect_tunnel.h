@@ -1,0 +1,46 @@
+#pragma once
+// CONNECT host:port (RFC 9110 §9.3.6): a byte tunnel between the client and a TCP connection we
+// open, never cached and never parsed. Both directions have backpressure.
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cachefwd::proxy {
+
+class ClientConnection;
+
+class ConnectTunnel {
+ public:
+  ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port);
+  ~ConnectTunnel();
+
+  void start();
+  void on_client_data(std::string_view data);
+  void on_client_eof(bool clean);
+  void on_client_drained();
+  void close();
+
+ private:
+  struct Remote;
+  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
+  static void on_connected(uv_connect_t* req, int status);
+  static void on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  void write_remote(std::string_view data);
+  void fail(int status, std::string_view why);
+  void maybe_finish();
+
+  ClientConnection& conn_;
+  std::string host_;
+  std::uint16_t port_;
+  Remote* remote_ = nullptr;  // freed by its own close callback
+  uv_getaddrinfo_t* resolve_ = nullptr;
+  bool established_ = false;
+  bool closed_ = false;
+  bool client_eof_ = false;
+  bool remote_eof_ = false;
+  std::string early_data_;  // client bytes that arrived before the remote connection was up
+};
+
+}  // namespace cachefwd::proxy

@@ -1,0 +1,42 @@
+#pragma once
+// Everything `cachefwd serve` is configured with, immutable once the server starts.
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/cidr.h"
+#include "cache/policy/config.h"
+#include "cache/store/store.h"
+#include "http/request.h"
+#include "http/request_parser.h"
+#include "upstream/upstream_client.h"
+
+namespace cachefwd::proxy {
+
+struct ListenAddress {
+  std::string host;  // numeric IPv4 or IPv6 (without brackets)
+  std::uint16_t port = 0;
+};
+// "127.0.0.1:3128", "[::1]:3128", ":3128" (all IPv4 interfaces). nullopt when malformed.
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
+
+struct ProxyConfig {
+  std::vector<ListenAddress> listen;
+  // Gateway mode: origin-form requests go to this upstream (its path, if any, is a prefix).
+  std::optional<http::TargetUri> upstream;
+  std::vector<Cidr> allow;             // proxy clients; loopback by default (an open proxy is an incident)
+  std::set<std::uint16_t> connect_ports{443};
+  bool cache_enabled = true;
+  cache::policy::PolicyConfig policy;
+  cache::store::StoreLimits store_limits;
+  std::string eviction_policy = "lru";
+  std::uint64_t max_object_size = 16ULL << 20;  // bigger responses stream through uncached
+  http::ParserLimits parser;
+  upstream::UpstreamOptions upstream_options;
+  std::int64_t client_idle_timeout_ms = 60'000;  // keep-alive idle and slow request headers
+  std::string via_name = "cachefwd";
+};
+
+}  // namespace cachefwd::proxy

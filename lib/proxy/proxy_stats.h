@@ -1,0 +1,21 @@
+#pragma once
+#include <cstdint>
+
+namespace cachefwd::proxy {
+
+// Counters the server keeps; rendered by the admin API (issue #4) and read by tests.
+struct ProxyStats {
+  std::uint64_t connections = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;       // went upstream although the method is cacheable
+  std::uint64_t bypasses = 0;     // not cacheable by method or request directive
+  std::uint64_t stored = 0;
+  std::uint64_t not_stored = 0;
+  std::uint64_t too_large = 0;    // streamed through uncached: over --max-object-size
+  std::uint64_t upstream_errors = 0;
+  std::uint64_t client_errors = 0;  // 400/413/431/403 answered by the proxy
+  std::uint64_t tunnels = 0;
+};
+
+}  // namespace cachefwd::proxy

@@ -1,0 +1,113 @@
+#include "proxy/server.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "base/strings.h"
+#include "proxy/client_connection.h"
+
+namespace cachefwd::proxy {
+
+std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+  ListenAddress out;
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // IPv6 needs brackets
+  }
+  auto p = parse_decimal(port);
+  if (!p || *p > 65535) return std::nullopt;
+  out.host = host.empty() ? "0.0.0.0" : std::string(host);
+  out.port = static_cast<std::uint16_t>(*p);
+  sockaddr_in6 a6;
+  sockaddr_in a4;
+  if (uv_ip4_addr(out.host.c_str(), out.port, &a4) != 0 && uv_ip6_addr(out.host.c_str(), out.port, &a6) != 0)
+    return std::nullopt;
+  return out;
+}
+
+Server::Server(uv_loop_t* loop, ProxyConfig config) : loop_(loop), config_(std::move(config)) {
+  auto policy = cache::store::make_eviction_policy(config_.eviction_policy);
+  if (!policy) policy = cache::store::make_eviction_policy("lru");
+  store_ = std::make_unique<cache::store::Store>(config_.store_limits, std::move(policy));
+  upstream_ = std::make_unique<upstream::UpstreamClient>(loop, config_.upstream_options);
+}
+
+Server::~Server() = default;
+
+std::optional<std::string> Server::start() {
+  for (auto& addr : config_.listen) {
+    sockaddr_storage sa{};
+    if (uv_ip4_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in*>(&sa)) != 0 &&
+        uv_ip6_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in6*>(&sa)) != 0) {
+      stop();
+      return fmt::format("invalid listen address {}", addr.host);
+    }
+    auto* tcp = new uv_tcp_t;
+    uv_tcp_init(loop_, tcp);
+    tcp->data = this;
+    listeners_.push_back(tcp);
+    int rc = uv_tcp_bind(tcp, reinterpret_cast<sockaddr*>(&sa), sa.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 1024, on_new_connection);
+    if (rc != 0) {
+      stop();
+      bool v6 = addr.host.find(':') != std::string::npos;
+      return fmt::format("cannot listen on {}{}{}:{}: {}", v6 ? "[" : "", addr.host, v6 ? "]" : "", addr.port,
+                         uv_strerror(rc));
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::uint16_t> Server::bound_ports() const {
+  std::vector<std::uint16_t> ports;
+  for (auto* l : listeners_) {
+    sockaddr_storage sa{};
+    int len = sizeof(sa);
+    if (uv_tcp_getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len) != 0) continue;
+    if (sa.ss_family == AF_INET) ports.push_back(ntohs(reinterpret_cast<sockaddr_in*>(&sa)->sin_port));
+    else ports.push_back(ntohs(reinterpret_cast<sockaddr_in6*>(&sa)->sin6_port));
+  }
+  return ports;
+}
+
+void Server::on_new_connection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<Server*>(listener->data);
+  if (status < 0 || self->stopping_) return;
+  auto* c = new ClientConnection(*self);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
+    c->close();
+    self->connections_.insert(c);
+    return;
+  }
+  self->connections_.insert(c);
+  self->stats_.connections++;
+  c->start();
+}
+
+void Server::connection_closed(ClientConnection* c) {
+  connections_.erase(c);
+  delete c;
+}
+
+void Server::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto* l : listeners_)
+    uv_close(reinterpret_cast<uv_handle_t*>(l), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  listeners_.clear();
+  std::vector<ClientConnection*> conns(connections_.begin(), connections_.end());
+  for (auto* c : conns) c->close();
+  upstream_->shutdown();
+}
+
+}  // namespace cachefwd::proxy

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs missing dependencies and builds cachefwd into build/ (release with debug info).
+# Usage: scripts/build.sh [extra cmake -D options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what cachefwd needs to build and test, from Debian's packages, when it is missing.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk and the tools the benchmarks use)
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
+      libgtest-dev libbenchmark-dev libhttp-parser-dev xz-utils)
+if [[ "${1:-}" == "--bench" ]]; then pkgs+=(wrk util-linux); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

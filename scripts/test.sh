@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs, builds and runs every test: the release build, then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer (skip that pass with CACHEFWD_SKIP_ASAN=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+echo "== tests (release build)"
+ctest --test-dir build --output-on-failure -j2 --timeout 180
+if [[ "${CACHEFWD_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== tests (ASan + UBSan build)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEFWD_SANITIZE=ON -DCACHEFWD_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
+fi
