@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <random>
 
 #include "base/strings.h"
 #include "commands.h"
@@ -91,6 +92,10 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
   c.cache_enabled = !f.no_cache;
+  // Loop detection looks for our own Via entry: make it this instance's, so that a chain of two
+  // cachefwd proxies (a forward proxy in front of a gateway) is not mistaken for a loop.
+  std::random_device rd;
+  c.via_name = fmt::format("cachefwd-{:06x}", rd() & 0xffffff);
   return c;
 }
 

@@ -42,6 +42,14 @@ namespace {
 // (appended to the connection's input) before the next one.
 char g_read_buffer[64 * 1024];
 constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold before we stop reading
+
+// RFC 9110 §7.6.3: each hop appends "protocol-version pseudonym"; one combined field keeps the
+// order visible to recipients that read only the first Via line.
+void append_via(http::Headers& headers, int major, int minor, const std::string& name) {
+  std::string ours = fmt::format("{}.{} {}", major, minor, name);
+  std::string existing = headers.combined("via");
+  headers.set("Via", existing.empty() ? ours : existing + ", " + ours);
+}
 }  // namespace
 
 ClientConnection::ClientConnection(Server& server) : server_(server), parser_(server.config().parser) {
@@ -234,7 +242,7 @@ void ClientConnection::dispatch(http::Request req) {
   fr.headers = std::move(req.headers);
   http::remove_hop_by_hop(fr.headers);
   fr.headers.set("Host", route.target.authority());
-  fr.headers.add("Via", fmt::format("{}.{} {}", req.version_major, req.version_minor, cfg.via_name));
+  append_via(fr.headers, req.version_major, req.version_minor, cfg.via_name);
   fr.body = std::move(req.body);
   exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
   drain_listener_ = exchange_.get();
@@ -293,7 +301,7 @@ void ClientConnection::handle_cacheable(http::Request& req, Route& route) {
   fr.headers = std::move(req.headers);
   http::remove_hop_by_hop(fr.headers);
   fr.headers.set("Host", route.target.authority());
-  fr.headers.add("Via", fmt::format("{}.{} {}", req.version_major, req.version_minor, cfg.via_name));
+  append_via(fr.headers, req.version_major, req.version_minor, cfg.via_name);
   exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
   drain_listener_ = exchange_.get();
   exchange_->start(std::move(fr));

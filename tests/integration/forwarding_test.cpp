@@ -397,3 +397,13 @@ TEST(Forwarding, PortInUseFailsToStart) {
   EXPECT_EQ(run_cachefwd({"serve", "--listen", "127.0.0.1:" + std::to_string(first.port())}, out), 1);
   EXPECT_NE(out.find("cannot listen"), std::string::npos) << out;
 }
+
+TEST(Forwarding, TwoChainedProxiesAreNotALoop) {
+  TestOrigin origin([](const OriginRequest& r) { return text("via:" + r.header("Via")); });
+  ProxyProcess gateway({"--upstream", origin.url("/")});
+  ProxyProcess forward({});
+  auto r = proxy_get(forward.proxy_url(), gateway.proxy_url() + "/chain");
+  EXPECT_EQ(r.status, 200);
+  // Both hops are recorded, in order (RFC 9110 §7.6.3).
+  EXPECT_TRUE(std::regex_search(r.body, std::regex("cachefwd-[0-9a-f]{6}, 1\\.1 cachefwd-[0-9a-f]{6}"))) << r.body;
+}

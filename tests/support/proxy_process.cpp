@@ -1,6 +1,7 @@
 #include "support/proxy_process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -57,7 +58,13 @@ ProxyProcess::ProxyProcess(std::vector<std::string> flags) {
 }
 
 ProxyProcess::~ProxyProcess() {
-  if (pid_ > 0) terminate();
+  if (pid_ > 0) {
+    int rc = terminate();
+    EXPECT_EQ(rc, 0) << "cachefwd serve did not exit cleanly on SIGTERM";
+  }
+  // Under the sanitizer build, a report from the proxy process fails the test that ran it.
+  for (const char* marker : {"AddressSanitizer", "LeakSanitizer", "runtime error:"})
+    EXPECT_EQ(log_.find(marker), std::string::npos) << "sanitizer report from cachefwd serve:\n" << log_;
   if (stderr_fd_ >= 0) close(stderr_fd_);
 }
 
