@@ -28,6 +28,10 @@ struct ServeFlags {
   std::string max_header_size = "64KiB";
   std::string max_body_size = "64MiB";
   bool no_cache = false;
+  std::string stale_if_error = "0";
+  bool no_coalesce = false;
+  std::string coalesce_timeout = "5s";
+  std::string hit_for_miss = "30s";
 };
 
 [[noreturn]] void fail(const std::string& msg) {
@@ -92,6 +96,10 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
   c.cache_enabled = !f.no_cache;
+  c.policy.stale_if_error_ms = duration_flag("--stale-if-error", f.stale_if_error);
+  c.coalesce = !f.no_coalesce;
+  c.coalesce_timeout_ms = duration_flag("--coalesce-timeout", f.coalesce_timeout);
+  c.hit_for_miss_ms = duration_flag("--hit-for-miss", f.hit_for_miss);
   // Loop detection looks for our own Via entry: make it this instance's, so that a chain of two
   // cachefwd proxies (a forward proxy in front of a gateway) is not mistaken for a loop.
   std::random_device rd;
@@ -186,5 +194,19 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-body-size", flags->max_body_size, "Largest request body (413 beyond)")->capture_default_str();
   cmd->add_flag("--no-cache", flags->no_cache, "Forward only: store nothing");
+  cmd->add_option("--stale-if-error", flags->stale_if_error,
+                  "Serve a stored response up to this long past its expiry when the upstream fails, times "
+                  "out or answers 5xx (RFC 5861), unless the response forbids it (must-revalidate, "
+                  "proxy-revalidate, s-maxage, no-cache). The origin's own stale-if-error also applies")
+      ->capture_default_str();
+  cmd->add_flag("--no-coalesce", flags->no_coalesce,
+                "Send every miss upstream, even while the same key is being fetched");
+  cmd->add_option("--coalesce-timeout", flags->coalesce_timeout,
+                  "How long a request waits for a fetch of the same key it joined to return its head "
+                  "before going upstream itself")
+      ->capture_default_str();
+  cmd->add_option("--hit-for-miss", flags->hit_for_miss,
+                  "How long a key whose response could not be stored skips coalescing (0 = never)")
+      ->capture_default_str();
   cmd->callback([flags] { g_exit_code = run_serve(*flags); });
 }

@@ -14,7 +14,8 @@
 #include "http/hop_by_hop.h"
 #include "http/status.h"
 #include "proxy/connect_tunnel.h"
-#include "proxy/forward_exchange.h"
+#include "proxy/upstream_exchange.h"
+#include "proxy/upstream_request.h"
 #include "proxy/server.h"
 #include "proxy/wall_clock.h"
 
@@ -43,13 +44,6 @@ namespace {
 char g_read_buffer[64 * 1024];
 constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold before we stop reading
 
-// RFC 9110 §7.6.3: each hop appends "protocol-version pseudonym"; one combined field keeps the
-// order visible to recipients that read only the first Via line.
-void append_via(http::Headers& headers, int major, int minor, const std::string& name) {
-  std::string ours = fmt::format("{}.{} {}", major, minor, name);
-  std::string existing = headers.combined("via");
-  headers.set("Via", existing.empty() ? ours : existing + ", " + ours);
-}
 }  // namespace
 
 ClientConnection::ClientConnection(Server& server) : server_(server), parser_(server.config().parser) {
@@ -160,22 +154,24 @@ void ClientConnection::dispatch(http::Request req) {
   auto& cfg = server_.config();
   auto& stats = server_.stats();
   stats.requests++;
-  request_keep_alive_ = req.keep_alive;
-  request_minor_ = req.version_minor;
-  request_is_head_ = req.method == "HEAD";
-  if (req.version_major != 1) {
+  current_ = std::move(req);
+  http::Request& req_ = current_;
+  request_keep_alive_ = req_.keep_alive;
+  request_minor_ = req_.version_minor;
+  request_is_head_ = req_.method == "HEAD";
+  if (req_.version_major != 1) {
     request_keep_alive_ = false;
     send_error(505, "only HTTP/1.0 and HTTP/1.1 are supported");
     return;
   }
-  if (auto* via = req.headers.find("via"); via && via->find(cfg.via_name) != std::string::npos) {
+  if (auto via = req_.headers.combined("via"); !via.empty() && via.find(cfg.via_name) != std::string::npos) {
     send_error(508, "request already passed through this proxy (Via)");
     return;
   }
-  if (req.is_connect) {
+  if (req_.is_connect) {
     std::string host;
     std::uint16_t port = 0;
-    if (!http::parse_authority(req.target, host, port)) {
+    if (!http::parse_authority(req_.target, host, port)) {
       stats.client_errors++;
       request_keep_alive_ = false;
       send_error(400, "CONNECT needs host:port");
@@ -193,14 +189,14 @@ void ClientConnection::dispatch(http::Request req) {
   }
 
   Route route;
-  if (!req.target.empty() && req.target[0] == '/') {
+  if (!req_.target.empty() && req_.target[0] == '/') {
     if (!cfg.upstream) {
       stats.client_errors++;
       send_error(400, "origin-form request to a forward proxy: send absolute-form (curl -x) or start with --upstream");
       return;
     }
     route.target = *cfg.upstream;
-    std::string_view t = req.target;
+    std::string_view t = req_.target;
     auto q = t.find('?');
     std::string_view path = t.substr(0, q);
     std::string prefix = route.target.path == "/" ? std::string() : route.target.path;
@@ -208,10 +204,10 @@ void ClientConnection::dispatch(http::Request req) {
     route.target.path = prefix + std::string(path);
     route.target.has_query = q != std::string_view::npos;
     route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
-  } else if (!http::parse_absolute_target(req.target, route.target)) {
+  } else if (!http::parse_absolute_target(req_.target, route.target)) {
     stats.client_errors++;
-    send_error(400, istarts_with(req.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
-                                                          : "malformed request target");
+    send_error(400, istarts_with(req_.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
+                                                           : "malformed request target");
     return;
   } else if (cfg.upstream) {
     // A gateway serves its upstream only, whatever authority an absolute-form target names.
@@ -223,62 +219,74 @@ void ClientConnection::dispatch(http::Request req) {
     route.target.query = query;
     route.target.has_query = has_query;
   }
+  current_url_ = route.target.url();
 
-  bool cacheable_method = req.method == "GET" || req.method == "HEAD";
+  bool cacheable_method = req_.method == "GET" || req_.method == "HEAD";
   if (cfg.cache_enabled && cacheable_method) {
-    handle_cacheable(req, route);
+    handle_cacheable(route);
     return;
   }
   stats.bypasses++;
-  ExchangePlan plan;
-  plan.fwd_reason = cacheable_method ? "bypass" : "method";
-  plan.method = req.method;
-  plan.head_request = request_is_head_;
+  FetchPlan plan;
+  plan.fwd = cacheable_method ? "bypass" : "method";
+  plan.method = req_.method;
   plan.request_time = wall_clock_now();
-  upstream::FetchRequest fr;
-  fr.method = req.method;
-  fr.url = route.target.url();
-  fr.has_body = !req.body.empty() || req.headers.has("content-length") || req.headers.has("transfer-encoding");
-  fr.headers = std::move(req.headers);
-  http::remove_hop_by_hop(fr.headers);
-  fr.headers.set("Host", route.target.authority());
-  append_via(fr.headers, req.version_major, req.version_minor, cfg.via_name);
-  fr.body = std::move(req.body);
-  exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
-  drain_listener_ = exchange_.get();
-  exchange_->start(std::move(fr));
+  plan.policy = cfg.policy;
+  plan.max_object_size = cfg.max_object_size;
+  start_fetch(std::move(plan), route, false);
 }
 
-void ClientConnection::handle_cacheable(http::Request& req, Route& route) {
+void ClientConnection::handle_cacheable(Route& route) {
   auto& cfg = server_.config();
   auto& stats = server_.stats();
+  const http::Request& req = current_;
   UnixMillis now = wall_clock_now();
-  std::string key = cache::key::primary_key("GET", route.target);
-  ExchangePlan plan;
-  plan.fwd_reason = "uri-miss";
-  if (auto entry = server_.store().find(key)) {
+  current_key_ = cache::key::primary_key("GET", route.target);
+  bool has_range = req.headers.has("range");
+
+  FetchPlan plan;
+  plan.fwd = "uri-miss";
+  plan.key = current_key_;
+  plan.method = req.method;
+  plan.request_time = now;
+  plan.policy = cfg.policy;
+  plan.max_object_size = cfg.max_object_size;
+
+  if (auto entry = server_.lookup(current_key_, req.headers)) {
     std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
-    auto serve = policy::can_serve_stored(req.headers, entry->headers, entry->freshness_lifetime_ms, age);
+    std::int64_t lifetime = entry->freshness_lifetime_ms;
+    auto serve = policy::can_serve_stored(req.headers, entry->cache_control, lifetime, age);
     if (serve != policy::Serve::must_validate) {
       stats.hits++;
-      std::string head;
-      head.reserve(entry->head.size() + 96);
-      head += entry->head;
-      head += "Age: ";
-      head += std::to_string(policy::age_header_seconds(age));
-      head += "\r\nCache-Status: ";
-      std::int64_t ttl_ms = entry->freshness_lifetime_ms - age;
-      head += policy::cache_status_hit(ttl_ms >= 0 ? ttl_ms / 1000 : -((-ttl_ms + 999) / 1000));
-      head += "\r\n";
-      if (!request_keep_alive_) head += "Connection: close\r\n";
-      else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
-      head += "\r\n";
-      if (request_is_head_ || !entry->body) write({head});
-      else write({head, *entry->body}, entry->body);
-      response_done(false);
+      std::int64_t ttl_ms = lifetime - age;
+      serve_entry(entry, policy::cache_status_hit(ttl_ms >= 0 ? ttl_ms / 1000 : -((-ttl_ms + 999) / 1000)));
       return;
     }
-    plan.fwd_reason = age >= entry->freshness_lifetime_ms ? "stale" : "request";
+    if (age >= lifetime && policy::may_serve_stale_while_revalidate(req.headers, entry->headers, lifetime, age)) {
+      // RFC 5861 §3: answer with the stale entry now, refresh it in the background (once).
+      stats.hits++;
+      stats.stale_served++;
+      if (!server_.inflight().count(current_key_)) {
+        FetchPlan bg = plan;
+        bg.fwd = "stale";
+        bg.stale = entry;
+        bg.background = true;
+        bg.coalesce = true;
+        bg.method = "GET";
+        bg.request_headers = req.headers;
+        auto* x = new UpstreamExchange(server_, std::move(bg));
+        x->start(build_upstream_request("GET", route.target, req, entry.get(), cfg.via_name, true));
+      }
+      std::int64_t ttl_s = -((age - lifetime + 999) / 1000);
+      policy::CacheStatus cs;
+      cs.hit = true;
+      cs.ttl = ttl_s;
+      cs.detail = "stale-while-revalidate";
+      serve_entry(entry, policy::format_cache_status(cs));
+      return;
+    }
+    plan.fwd = age >= lifetime ? "stale" : "request";
+    plan.stale = entry;
   }
   // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored.
   if (http::parse_cache_control(req.headers).only_if_cached) {
@@ -286,25 +294,84 @@ void ClientConnection::handle_cacheable(http::Request& req, Route& route) {
     return;
   }
   stats.misses++;
-  plan.method = req.method;
-  plan.head_request = request_is_head_;
-  // A HEAD miss is forwarded as HEAD and not stored; a later GET fills the entry HEAD hits use.
-  plan.may_store = !request_is_head_;
-  plan.key = request_is_head_ ? std::string() : std::move(key);
-  plan.detail = request_is_head_ ? "head" : "";
-  plan.request_time = now;
-  plan.request_headers = req.headers;
+  bool uncacheable = server_.is_uncacheable(current_key_, now);
+  if (has_range) {
+    // A Range miss is forwarded as it is: the 206 is never stored as the whole object, and the
+    // stored full response (if any) is neither evicted nor replaced (RFC 9111 §3.3).
+    plan.key.clear();
+    plan.stale.reset();
+    plan.detail = "range";
+    start_fetch(std::move(plan), route, false);
+    return;
+  }
+  if (cfg.coalesce && !uncacheable) {
+    auto it = server_.inflight().find(current_key_);
+    if (it != server_.inflight().end() && it->second->joinable()) {
+      sub_ = it->second->subscribe(this, request_is_head_, false);
+      return;
+    }
+  }
+  if (request_is_head_) {
+    // A HEAD miss with nothing to join is forwarded as HEAD and not stored; the next GET fills the
+    // entry that later HEADs are answered from.
+    plan.key.clear();
+    plan.detail = "head";
+    plan.stale.reset();
+    start_fetch(std::move(plan), route, false);
+    return;
+  }
+  plan.coalesce = cfg.coalesce && !uncacheable;
+  bool conditional = plan.stale != nullptr;
+  start_fetch(std::move(plan), route, conditional);
+}
 
-  upstream::FetchRequest fr;
-  fr.method = req.method;
-  fr.url = route.target.url();
-  fr.headers = std::move(req.headers);
-  http::remove_hop_by_hop(fr.headers);
-  fr.headers.set("Host", route.target.authority());
-  append_via(fr.headers, req.version_major, req.version_minor, cfg.via_name);
-  exchange_ = std::make_unique<ForwardExchange>(*this, std::move(plan));
-  drain_listener_ = exchange_.get();
-  exchange_->start(std::move(fr));
+void ClientConnection::start_fetch(FetchPlan plan, const Route& route, bool conditional_from_stale) {
+  const http::Request& req = current_;
+  plan.request_headers = req.headers;
+  auto* x = new UpstreamExchange(server_, std::move(plan));
+  sub_ = x->subscribe(this, request_is_head_, true);
+  x->start(build_upstream_request(req.method, route.target, req,
+                                  conditional_from_stale ? x->stale_entry() : nullptr, server_.config().via_name,
+                                  !x->key().empty()));
+}
+
+void ClientConnection::restart_uncoalesced(std::string_view detail) {
+  sub_ = nullptr;
+  if (closing_) return;
+  auto& cfg = server_.config();
+  FetchPlan plan;
+  plan.fwd = "uri-miss";
+  plan.detail = std::string(detail);
+  plan.key = current_key_;
+  plan.method = current_.method;
+  plan.request_time = wall_clock_now();
+  plan.policy = cfg.policy;
+  plan.max_object_size = cfg.max_object_size;
+  Route route;
+  http::parse_absolute_target(current_url_, route.target);
+  if (request_is_head_) plan.key.clear();
+  start_fetch(std::move(plan), route, false);
+}
+
+void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry,
+                                   std::string_view cache_status) {
+  sub_ = nullptr;
+  UnixMillis now = wall_clock_now();
+  std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
+  std::string head;
+  head.reserve(entry->head.size() + 96);
+  head += entry->head;
+  head += "Age: ";
+  head += std::to_string(policy::age_header_seconds(age));
+  head += "\r\nCache-Status: ";
+  head += cache_status;
+  head += "\r\n";
+  if (!request_keep_alive_) head += "Connection: close\r\n";
+  else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
+  head += "\r\n";
+  if (request_is_head_ || !entry->body) write({head});
+  else write({head, *entry->body}, entry->body);
+  response_done(false);
 }
 
 void ClientConnection::write(std::initializer_list<std::string_view> parts, std::shared_ptr<const std::string> hold) {
@@ -387,7 +454,7 @@ void ClientConnection::on_write(uv_write_t* req, int status) {
   }
   if (self->closing_) return;
   if (self->queued_bytes_ < kLowWater) {
-    if (self->drain_listener_) self->drain_listener_->on_client_drained();
+    if (self->sub_) self->sub_->exchange->pump(self->sub_);
     if (self->tunnel_) self->tunnel_->on_client_drained();
   }
   if (self->queued_bytes_ == 0 && self->close_after_flush_) self->finish_close_after_flush();
@@ -395,8 +462,7 @@ void ClientConnection::on_write(uv_write_t* req, int status) {
 
 void ClientConnection::response_done(bool close_after) {
   active_ = false;
-  drain_listener_ = nullptr;
-  if (exchange_) finished_exchange_ = std::move(exchange_);
+  sub_ = nullptr;
   if (close_after || !request_keep_alive_) {
     close_after_flush_ = true;
     if (queued_bytes_ == 0) finish_close_after_flush();
@@ -427,8 +493,7 @@ void ClientConnection::finish_close_after_flush() {
 
 void ClientConnection::abort_response() {
   active_ = false;
-  drain_listener_ = nullptr;
-  if (exchange_) finished_exchange_ = std::move(exchange_);
+  sub_ = nullptr;
   close();
 }
 
@@ -465,7 +530,11 @@ void ClientConnection::on_idle_timeout(uv_timer_t* t) {
 void ClientConnection::close() {
   if (closing_) return;
   closing_ = true;
-  if (exchange_) exchange_->cancel();
+  if (sub_) {
+    Subscription* sub = sub_;
+    sub_ = nullptr;
+    sub->exchange->unsubscribe(sub);
+  }
   if (tunnel_) tunnel_->close();
   uv_timer_stop(&idle_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);

@@ -36,6 +36,9 @@ struct ProxyConfig {
   http::ParserLimits parser;
   upstream::UpstreamOptions upstream_options;
   std::int64_t client_idle_timeout_ms = 60'000;  // keep-alive idle and slow request headers
+  bool coalesce = true;                          // concurrent misses on one key share one fetch
+  std::int64_t coalesce_timeout_ms = 5'000;      // how long a joiner waits for the response head
+  std::int64_t hit_for_miss_ms = 30'000;         // an uncacheable key skips coalescing this long
   std::string via_name = "cachefwd";
 };
 

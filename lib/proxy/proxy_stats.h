@@ -16,6 +16,9 @@ struct ProxyStats {
   std::uint64_t upstream_errors = 0;
   std::uint64_t client_errors = 0;  // 400/413/431/403 answered by the proxy
   std::uint64_t tunnels = 0;
+  std::uint64_t coalesced = 0;      // requests that joined another request's fetch
+  std::uint64_t revalidated = 0;    // stale entries refreshed by a 304
+  std::uint64_t stale_served = 0;   // stale-while-revalidate and stale-if-error answers
 };
 
 }  // namespace cachefwd::proxy

@@ -6,6 +6,8 @@
 
 #include "base/strings.h"
 #include "proxy/client_connection.h"
+#include "proxy/upstream_exchange.h"
+#include "proxy/vary.h"
 
 namespace cachefwd::proxy {
 
@@ -40,9 +42,78 @@ Server::Server(uv_loop_t* loop, ProxyConfig config) : loop_(loop), config_(std::
   if (!policy) policy = cache::store::make_eviction_policy("lru");
   store_ = std::make_unique<cache::store::Store>(config_.store_limits, std::move(policy));
   upstream_ = std::make_unique<upstream::UpstreamClient>(loop, config_.upstream_options);
+  reaper_ = new uv_check_t;
+  uv_check_init(loop, reaper_);
+  reaper_->data = this;
+  uv_check_start(reaper_, [](uv_check_t* c) {
+    auto* self = static_cast<Server*>(c->data);
+    auto dead = std::move(self->retired_);
+    self->retired_.clear();
+    for (auto* x : dead) delete x;
+  });
+  uv_unref(reinterpret_cast<uv_handle_t*>(reaper_));  // never keeps the loop alive by itself
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  for (auto* x : retired_) delete x;
+  retired_.clear();
+  if (reaper_) uv_close(reinterpret_cast<uv_handle_t*>(reaper_), [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
+}
+
+void Server::retire(UpstreamExchange* x) { retired_.push_back(x); }
+
+void Server::remember_uncacheable(const std::string& key, UnixMillis now) {
+  if (config_.hit_for_miss_ms <= 0) return;
+  // Bounded: a flood of distinct uncacheable URLs must not grow this map without limit.
+  if (uncacheable_.size() >= 100'000) {
+    for (auto it = uncacheable_.begin(); it != uncacheable_.end();) it = it->second <= now ? uncacheable_.erase(it) : std::next(it);
+    if (uncacheable_.size() >= 100'000) uncacheable_.clear();
+  }
+  uncacheable_[key] = now + config_.hit_for_miss_ms;
+}
+
+void Server::forget_uncacheable(const std::string& key) { uncacheable_.erase(key); }
+
+bool Server::is_uncacheable(const std::string& key, UnixMillis now) {
+  auto it = uncacheable_.find(key);
+  if (it == uncacheable_.end()) return false;
+  if (it->second > now) return true;
+  uncacheable_.erase(it);
+  return false;
+}
+
+void Server::store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers) {
+  std::string key = entry->key;
+  if (entry->headers.has("vary")) {
+    auto marker = std::make_shared<cache::StoredResponse>();
+    marker->key = key;
+    marker->is_vary_marker = true;
+    marker->status = entry->status;
+    marker->headers.add("Vary", entry->headers.combined("vary"));
+    std::string variant = key;
+    variant += kVariantSeparator;
+    variant += vary_value(entry->headers, request_headers);
+    entry->key = variant;
+    auto marker_charge = marker->charge();
+    std::shared_ptr<const cache::StoredResponse> m = std::move(marker);
+    store_->insert(key, std::move(m), marker_charge);
+    key = variant;
+  }
+  auto charge = entry->charge();
+  std::shared_ptr<const cache::StoredResponse> e = std::move(entry);
+  if (store_->insert(key, std::move(e), charge)) stats_.stored++;
+}
+
+std::shared_ptr<const cache::StoredResponse> Server::lookup(const std::string& key, const http::Headers& request_headers) {
+  auto e = store_->find(key);
+  if (e && e->is_vary_marker) {
+    std::string variant = key;
+    variant += kVariantSeparator;
+    variant += vary_value(e->headers, request_headers);
+    e = store_->find(variant);
+  }
+  return e;
+}
 
 std::optional<std::string> Server::start() {
   for (auto& addr : config_.listen) {
@@ -108,6 +179,10 @@ void Server::stop() {
   std::vector<ClientConnection*> conns(connections_.begin(), connections_.end());
   for (auto* c : conns) c->close();
   upstream_->shutdown();
+  for (auto* x : retired_) delete x;
+  retired_.clear();
+  std::vector<UpstreamExchange*> left(exchanges_.begin(), exchanges_.end());
+  for (auto* x : left) delete x;
 }
 
 }  // namespace cachefwd::proxy

@@ -6,10 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "base/time.h"
 #include "cache/store/store.h"
+#include "cache/store/stored_response.h"
 #include "proxy/proxy_config.h"
 #include "proxy/proxy_stats.h"
 #include "upstream/upstream_client.h"
@@ -17,6 +20,7 @@
 namespace cachefwd::proxy {
 
 class ClientConnection;
+class UpstreamExchange;
 
 class Server {
  public:
@@ -41,6 +45,21 @@ class Server {
 
   void connection_closed(ClientConnection* c);
 
+  // Fetches that later requests for the same key may join.
+  std::unordered_map<std::string, UpstreamExchange*>& inflight() { return inflight_; }
+  // Hit-for-miss memory: keys whose last response could not be stored.
+  void remember_uncacheable(const std::string& key, UnixMillis now);
+  void forget_uncacheable(const std::string& key);
+  bool is_uncacheable(const std::string& key, UnixMillis now);
+  // Every live exchange, so that stop() can end background ones nobody waits for.
+  std::unordered_set<UpstreamExchange*>& exchanges() { return exchanges_; }
+  // Deletes the exchange after the current callback chain has unwound.
+  void retire(UpstreamExchange* x);
+  // Inserts a complete response, under its variant key when it has Vary (RFC 9111 §4.1).
+  void store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers);
+  // Looks `key` up, following a Vary marker to the variant this request selects. Null on a miss.
+  std::shared_ptr<const cache::StoredResponse> lookup(const std::string& key, const http::Headers& request_headers);
+
  private:
   static void on_new_connection(uv_stream_t* listener, int status);
 
@@ -52,6 +71,11 @@ class Server {
   std::vector<uv_tcp_t*> listeners_;
   std::unordered_set<ClientConnection*> connections_;
   bool stopping_ = false;
+  std::unordered_map<std::string, UpstreamExchange*> inflight_;
+  std::unordered_map<std::string, UnixMillis> uncacheable_;
+  std::vector<UpstreamExchange*> retired_;
+  std::unordered_set<UpstreamExchange*> exchanges_;
+  uv_check_t* reaper_ = nullptr;
 };
 
 }  // namespace cachefwd::proxy

@@ -65,6 +65,9 @@ struct UpstreamClient::Impl {
   std::unordered_map<curl_socket_t, SocketWatch*> sockets;
   std::unordered_map<Fetch*, std::unique_ptr<Fetch>> fetches;
   std::vector<Fetch*> deferred_cancels;
+  // Fetches started from inside a curl callback: curl refuses curl_multi_add_handle there
+  // (CURLM_RECURSIVE_API_CALL), so they are added once the callback chain returns.
+  std::vector<Fetch*> deferred_adds;
   bool in_curl = false;
   bool shut_down = false;
 
@@ -166,6 +169,10 @@ struct UpstreamClient::Impl {
     deferred_cancels.clear();
     for (Fetch* f : cancels)
       if (!f->finished) finish(f, CURLE_ABORTED_BY_CALLBACK);
+    auto adds = std::move(deferred_adds);
+    deferred_adds.clear();
+    for (Fetch* f : adds)
+      if (!f->finished) curl_multi_add_handle(multi, f->easy);
   }
 
   void finish(Fetch* f, CURLcode rc) {
@@ -352,7 +359,8 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   f->last_activity = uv_now(impl_->loop);
   uv_timer_start(&f->idle_timer, Impl::on_idle_timer, static_cast<std::uint64_t>(impl_->options.idle_timeout_ms), 0);
   impl_->fetches.emplace(f, std::move(owned));
-  curl_multi_add_handle(impl_->multi, e);
+  if (impl_->in_curl) impl_->deferred_adds.push_back(f);
+  else curl_multi_add_handle(impl_->multi, e);
   return f;
 }
 

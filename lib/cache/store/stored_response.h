@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/time.h"
+#include "http/cache_control.h"
 #include "http/headers.h"
 
 namespace cachefwd::cache {
@@ -22,6 +24,12 @@ struct StoredResponse {
   UnixMillis response_time = 0;
   std::int64_t corrected_initial_age_ms = 0;  // RFC 9111 §4.2.3, computed once at store time
   std::int64_t freshness_lifetime_ms = 0;
+  http::CacheControl cache_control;  // parsed once at store time: the hit path reads it per request
+  // RFC 9111 §4.1: a response with Vary is stored under its variant key, and the primary key holds
+  // a marker (no body, is_vary_marker) whose headers name the selecting fields.
+  bool is_vary_marker = false;
+  // Surrogate keys / cache tags the origin attached (Cache-Tag, Surrogate-Key), for purge by tag.
+  std::vector<std::string> tags;
 
   std::uint64_t charge() const {
     return sizeof(*this) + key.size() + head.size() + headers.byte_size() + (body ? body->size() : 0) + 64;

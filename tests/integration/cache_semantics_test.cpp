@@ -1,0 +1,279 @@
+// Cache semantics beyond the first cache, end to end: coalescing, revalidation, stale serving,
+// Vary. Each test would fail without the behaviour it names.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/proxy_process.h"
+#include "support/test_origin.h"
+
+using namespace cachefwd::testing;
+
+namespace {
+OriginResponse with(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+  OriginResponse r;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+std::string status_of(const ClientResponse& r) { return r.header("Cache-Status"); }
+}  // namespace
+
+TEST(Coalescing, ConcurrentMissesMakeOneUpstreamRequest) {
+  TestOrigin origin([](const OriginRequest&) {
+    auto r = with(std::string(20000, 'c'), {{"Cache-Control", "max-age=60"}});
+    r.delay_ms = 400;
+    return r;
+  });
+  ProxyProcess proxy({});
+  std::vector<std::future<ClientResponse>> results;
+  for (int i = 0; i < 8; ++i)
+    results.push_back(std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/co")); }));
+  int collapsed = 0;
+  for (auto& f : results) {
+    auto r = f.get();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.size(), 20000u);
+    if (status_of(r).find("collapsed") != std::string::npos) ++collapsed;
+  }
+  EXPECT_EQ(origin.requests(), 1);
+  EXPECT_EQ(collapsed, 7);
+}
+
+TEST(Coalescing, JoinersStreamTheBodyBeforeItEnds) {
+  // The origin sends the head, then the body 1.5 s later; a joiner must get the head as soon as
+  // it is known, not after the whole body.
+  TestOrigin origin([](const OriginRequest&) {
+    auto r = with("late body", {{"Cache-Control", "max-age=60"}});
+    r.body_delay_ms = 1500;
+    return r;
+  });
+  ProxyProcess proxy({});
+  auto first = std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/stream")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  RawConnection joiner(proxy.port());
+  joiner.send("GET " + origin.url("/stream") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string head = joiner.read(1000, "\r\n\r\n");
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << "head should arrive before the body: " << head;
+  EXPECT_NE(head.find("collapsed"), std::string::npos) << head;
+  std::string rest = joiner.read(3000, "late body");
+  EXPECT_NE((head + rest).find("late body"), std::string::npos);
+  EXPECT_EQ(first.get().body, "late body");
+  EXPECT_EQ(origin.requests(), 1);
+}
+
+TEST(Coalescing, UncacheableResponseReleasesWaitersAndIsRemembered) {
+  TestOrigin origin([](const OriginRequest&) {
+    auto r = with("private stuff", {{"Cache-Control", "private"}});
+    r.delay_ms = 300;
+    return r;
+  });
+  ProxyProcess proxy({});
+  std::vector<std::future<ClientResponse>> results;
+  for (int i = 0; i < 4; ++i)
+    results.push_back(std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/u")); }));
+  for (auto& f : results) EXPECT_EQ(f.get().body, "private stuff");
+  // Every client got its own upstream response: a private response is never shared.
+  EXPECT_EQ(origin.requests(), 4);
+  // Hit-for-miss: now known uncacheable, concurrent requests do not queue behind each other.
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::future<ClientResponse>> again;
+  for (int i = 0; i < 3; ++i)
+    again.push_back(std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/u")); }));
+  for (auto& f : again) EXPECT_EQ(f.get().status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(850));
+  EXPECT_EQ(origin.requests(), 7);
+}
+
+TEST(Coalescing, CanBeTurnedOff) {
+  TestOrigin origin([](const OriginRequest&) {
+    auto r = with("x", {{"Cache-Control", "max-age=60"}});
+    r.delay_ms = 300;
+    return r;
+  });
+  ProxyProcess proxy({"--no-coalesce"});
+  auto a = std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/nc")); });
+  auto b = std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/nc")); });
+  a.get();
+  b.get();
+  EXPECT_EQ(origin.requests(), 2);
+}
+
+TEST(Revalidation, StaleEntryWithEtagIsRevalidatedAnd304Refreshes) {
+  std::atomic<int> full{0}, conditional{0};
+  TestOrigin origin([&](const OriginRequest& r) {
+    if (r.header("If-None-Match") == "\"v1\"") {
+      conditional++;
+      OriginResponse nm;
+      nm.status = 304;
+      nm.headers = {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}, {"X-Refreshed", "yes"}};
+      return nm;
+    }
+    full++;
+    return with("version one", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}});
+  });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/r"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/r"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "version one");
+  EXPECT_EQ(r.header("X-Refreshed"), "yes") << "RFC 9111 §3.2: the 304's fields update the stored ones";
+  EXPECT_NE(status_of(r).find("fwd-status=304"), std::string::npos) << status_of(r);
+  EXPECT_EQ(full.load(), 1);
+  EXPECT_EQ(conditional.load(), 1);
+  // Fresh again after the 304: the next request is a hit.
+  auto hit = proxy_get(proxy.proxy_url(), origin.url("/r"));
+  EXPECT_NE(status_of(hit).find("hit"), std::string::npos) << status_of(hit);
+  EXPECT_EQ(origin.requests(), 2);
+}
+
+TEST(Revalidation, LastModifiedBecomesIfModifiedSince) {
+  TestOrigin origin([](const OriginRequest& r) {
+    if (!r.header("If-Modified-Since").empty()) {
+      OriginResponse nm;
+      nm.status = 304;
+      nm.headers = {{"Cache-Control", "max-age=60"}};
+      return nm;
+    }
+    return with("lm", {{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Cache-Control", "max-age=1"}});
+  });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/lm"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/lm"));
+  EXPECT_EQ(r.body, "lm");
+  auto got = origin.received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].header("If-Modified-Since"), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+TEST(Revalidation, ChangedResourceReplacesTheEntry) {
+  std::atomic<int> version{1};
+  TestOrigin origin([&](const OriginRequest&) {
+    std::string v = std::to_string(version.load());
+    return with("v" + v, {{"ETag", "\"" + v + "\""}, {"Cache-Control", "max-age=1"}});
+  });
+  ProxyProcess proxy({});
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/c")).body, "v1");
+  version = 2;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/c")).body, "v2");
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/c")).body, "v2");
+  EXPECT_EQ(origin.requests(), 2);
+}
+
+TEST(StaleServing, StaleWhileRevalidateAnswersAtOnceAndRefreshesInTheBackground) {
+  std::atomic<int> version{1};
+  TestOrigin origin([&](const OriginRequest&) {
+    auto r = with("v" + std::to_string(version.load()), {{"Cache-Control", "max-age=1, stale-while-revalidate=30"}});
+    if (version.load() > 1) r.delay_ms = 500;
+    return r;
+  });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/swr"));
+  version = 2;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto start = std::chrono::steady_clock::now();
+  auto stale = proxy_get(proxy.proxy_url(), origin.url("/swr"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400)) << "must not wait for the origin";
+  EXPECT_EQ(stale.body, "v1");
+  EXPECT_NE(status_of(stale).find("stale-while-revalidate"), std::string::npos) << status_of(stale);
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  auto fresh = proxy_get(proxy.proxy_url(), origin.url("/swr"));
+  EXPECT_EQ(fresh.body, "v2");
+  EXPECT_NE(status_of(fresh).find("hit"), std::string::npos) << status_of(fresh);
+  EXPECT_EQ(origin.requests(), 2);
+}
+
+TEST(StaleServing, OriginStaleIfErrorServesTheStoredResponseWhenTheOriginFails) {
+  std::atomic<bool> broken{false};
+  TestOrigin origin([&](const OriginRequest&) {
+    if (broken) {
+      auto r = with("down", {});
+      r.status = 503;
+      return r;
+    }
+    return with("good", {{"Cache-Control", "max-age=1, stale-if-error=60"}});
+  });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/sie"));
+  broken = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/sie"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "good");
+  EXPECT_NE(status_of(r).find("stale-if-error"), std::string::npos) << status_of(r);
+}
+
+TEST(StaleServing, OperatorStaleIfErrorCoversAnUnreachableOrigin) {
+  auto origin = std::make_unique<TestOrigin>([](const OriginRequest&) { return with("kept", {{"Cache-Control", "max-age=1"}}); });
+  std::string url = origin->url("/gone");
+  ProxyProcess proxy({"--stale-if-error", "1m"});
+  proxy_get(proxy.proxy_url(), url);
+  origin.reset();  // the origin is gone: connections are refused
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = proxy_get(proxy.proxy_url(), url);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "kept");
+}
+
+TEST(StaleServing, MustRevalidateForbidsStaleIfError) {
+  std::atomic<bool> broken{false};
+  TestOrigin origin([&](const OriginRequest&) {
+    if (broken) {
+      auto r = with("down", {});
+      r.status = 503;
+      return r;
+    }
+    return with("strict", {{"Cache-Control", "max-age=1, must-revalidate"}});
+  });
+  ProxyProcess proxy({"--stale-if-error", "1m"});
+  proxy_get(proxy.proxy_url(), origin.url("/mr"));
+  broken = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/mr")).status, 503);
+}
+
+TEST(Vary, VariantsAreStoredAndSelectedByTheRequestFields) {
+  TestOrigin origin([](const OriginRequest& r) {
+    return with("lang=" + r.header("Accept-Language"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Language"}});
+  });
+  ProxyProcess proxy({});
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/v"), {"Accept-Language: en"}).body, "lang=en");
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/v"), {"Accept-Language: fr"}).body, "lang=fr");
+  auto en = proxy_get(proxy.proxy_url(), origin.url("/v"), {"Accept-Language: en"});
+  auto fr = proxy_get(proxy.proxy_url(), origin.url("/v"), {"Accept-Language: fr"});
+  EXPECT_EQ(en.body, "lang=en");
+  EXPECT_EQ(fr.body, "lang=fr");
+  EXPECT_NE(status_of(en).find("hit"), std::string::npos);
+  EXPECT_NE(status_of(fr).find("hit"), std::string::npos);
+  // Absent is a variant of its own, not the same as any value.
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/v")).body, "lang=");
+  EXPECT_EQ(origin.requests(), 3);
+}
+
+TEST(Vary, VaryStarIsNeverServedFromCache) {
+  TestOrigin origin([](const OriginRequest&) { return with("*", {{"Cache-Control", "max-age=60"}, {"Vary", "*"}}); });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/star"));
+  proxy_get(proxy.proxy_url(), origin.url("/star"));
+  EXPECT_EQ(origin.requests(), 2);
+}
+
+TEST(Vary, CoalescedRequestsForOtherVariantsAreNotGivenTheWrongOne) {
+  TestOrigin origin([](const OriginRequest& r) {
+    auto resp = with("enc=" + r.header("Accept-Encoding"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Encoding"}});
+    resp.delay_ms = 300;
+    return resp;
+  });
+  ProxyProcess proxy({});
+  auto a = std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/ve"), {"Accept-Encoding: gzip"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto b = std::async(std::launch::async, [&] { return proxy_get(proxy.proxy_url(), origin.url("/ve"), {"Accept-Encoding: br"}); });
+  EXPECT_EQ(a.get().body, "enc=gzip");
+  EXPECT_EQ(b.get().body, "enc=br");
+}
