@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 
 #include "base/strings.h"
 #include "commands.h"
@@ -32,12 +34,19 @@ struct ServeFlags {
   bool no_coalesce = false;
   std::string coalesce_timeout = "5s";
   std::string hit_for_miss = "30s";
+  std::string drain_timeout = "10s";
+  bool dump_config = false;
+  std::string config;
 };
 
-[[noreturn]] void fail(const std::string& msg) {
-  std::fprintf(stderr, "cachefwd serve: %s\n", msg.c_str());
-  std::exit(2);
-}
+// argv as given, for re-reading the configuration on SIGHUP with the same overrides.
+std::vector<std::string> g_serve_argv;
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string& msg) { throw ConfigError(msg); }
 
 std::int64_t duration_flag(const char* name, const std::string& v) {
   auto ms = cachefwd::parse_duration_ms(v);
@@ -100,6 +109,7 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   c.coalesce = !f.no_coalesce;
   c.coalesce_timeout_ms = duration_flag("--coalesce-timeout", f.coalesce_timeout);
   c.hit_for_miss_ms = duration_flag("--hit-for-miss", f.hit_for_miss);
+  c.drain_timeout_ms = duration_flag("--drain-timeout", f.drain_timeout);
   // Loop detection looks for our own Via entry: make it this instance's, so that a chain of two
   // cachefwd proxies (a forward proxy in front of a gateway) is not mistaken for a loop.
   std::random_device rd;
@@ -107,9 +117,105 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   return c;
 }
 
+void add_serve_options(CLI::App* cmd, ServeFlags* flags);
+
+// The effective settings as a config file that --config reads back.
+std::string dump_effective(const ServeFlags& f) {
+  auto q = [](const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::string listen;
+  for (auto& l : f.listen) listen += (listen.empty() ? "" : ", ") + q(l);
+  std::string out;
+  out += fmt::format("listen = [{}]\n", listen);
+  out += fmt::format("upstream = {}\n", q(f.upstream));
+  out += fmt::format("ttl = {}\n", q(f.ttl));
+  out += fmt::format("max-bytes = {}\n", q(f.max_bytes));
+  out += fmt::format("max-entries = {}\n", f.max_entries);
+  out += fmt::format("max-object-size = {}\n", q(f.max_object_size));
+  out += fmt::format("policy = {}\n", q(f.policy));
+  out += fmt::format("allow = {}\n", q(f.allow));
+  out += fmt::format("connect-ports = {}\n", q(f.connect_ports));
+  out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
+  out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
+  out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
+  out += fmt::format("max-header-size = {}\n", q(f.max_header_size));
+  out += fmt::format("max-body-size = {}\n", q(f.max_body_size));
+  out += fmt::format("no-cache = {}\n", f.no_cache);
+  out += fmt::format("stale-if-error = {}\n", q(f.stale_if_error));
+  out += fmt::format("no-coalesce = {}\n", f.no_coalesce);
+  out += fmt::format("coalesce-timeout = {}\n", q(f.coalesce_timeout));
+  out += fmt::format("hit-for-miss = {}\n", q(f.hit_for_miss));
+  out += fmt::format("drain-timeout = {}\n", q(f.drain_timeout));
+  return out;
+}
+
+// The flags from the config file (if --config names one) with the command line over them: an option
+// given on the command line wins over the file. CLI11 2.1 does not read config files for
+// subcommands, so the file's items become arguments placed before the command line's.
+ServeFlags load_flags(const std::vector<std::string>& argv) {
+  auto parse = [](std::vector<std::string> args, ServeFlags& out, CLI::App& app) {
+    add_serve_options(&app, &out);
+    std::reverse(args.begin(), args.end());
+    try {
+      app.parse(args);
+    } catch (const CLI::ParseError& e) {
+      throw ConfigError(e.what());
+    }
+  };
+  CLI::App first;
+  ServeFlags flags;
+  parse(argv, flags, first);
+  if (flags.config.empty()) return flags;
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(flags.config);
+  } catch (const CLI::Error& e) {
+    throw ConfigError(fmt::format("--config {}: {}", flags.config, e.what()));
+  }
+  std::vector<std::string> args;
+  for (auto& item : items) {
+    if (item.name == "++" || item.name == "--" || item.inputs.empty()) continue;  // section markers
+    if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == "serve"))
+      throw ConfigError(fmt::format("--config {}: unknown section [{}]", flags.config, item.parents[0]));
+    if (item.name == "config" || item.name == "dump-config") continue;
+    auto* opt = first.get_option_no_throw("--" + item.name);
+    if (!opt) throw ConfigError(fmt::format("--config {}: unknown setting '{}'", flags.config, item.name));
+    if (opt->count() > 0) continue;  // given on the command line: that wins
+    if (item.name == "no-cache" || item.name == "no-coalesce") {  // flags: on when true
+      if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "1")) args.push_back("--" + item.name);
+      continue;
+    }
+    for (auto& v : item.inputs) {
+      args.push_back("--" + item.name);
+      args.push_back(v);
+    }
+  }
+  args.insert(args.end(), argv.begin(), argv.end());
+  CLI::App second;
+  ServeFlags merged;
+  parse(args, merged, second);
+  return merged;
+}
+
+// Re-reads the configuration as at startup (the config file, then the command line over it).
+cachefwd::proxy::ProxyConfig reload_config() { return build_config(load_flags(g_serve_argv)); }
+
 int run_serve(const ServeFlags& flags) {
   using namespace cachefwd;
-  auto config = build_config(flags);
+  proxy::ProxyConfig config;
+  try {
+    config = build_config(flags);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "cachefwd serve: %s\n", e.what());
+    return 2;
+  }
+  std::int64_t drain_ms = config.drain_timeout_ms;
   // libuv writes without MSG_NOSIGNAL: a client reset must not kill the process.
   signal(SIGPIPE, SIG_IGN);
   uv_loop_t loop;
@@ -133,19 +239,36 @@ int run_serve(const ServeFlags& flags) {
                    config.cache_enabled ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
                                         : "off",
                    static_cast<long long>(config.policy.default_ttl_ms / 1000));
-      uv_signal_t sigint, sigterm;
+      struct SignalContext {
+        proxy::Server* server;
+        std::int64_t drain_ms;
+      } ctx{&server, drain_ms};
+      uv_signal_t sigint, sigterm, sighup;
       uv_signal_init(&loop, &sigint);
       uv_signal_init(&loop, &sigterm);
-      sigint.data = sigterm.data = &server;
-      auto on_signal = [](uv_signal_t* s, int signum) {
-        std::fprintf(stderr, "cachefwd: signal %d, stopping\n", signum);
-        static_cast<proxy::Server*>(s->data)->stop();
+      uv_signal_init(&loop, &sighup);
+      sigint.data = sigterm.data = sighup.data = &ctx;
+      auto on_stop = [](uv_signal_t* s, int signum) {
+        auto* c = static_cast<SignalContext*>(s->data);
+        std::fprintf(stderr, "cachefwd: signal %d: draining (at most %lld ms), then exiting\n", signum,
+                     static_cast<long long>(c->drain_ms));
+        c->server->drain(c->drain_ms);
         uv_walk(s->loop, [](uv_handle_t* h, void*) {
           if (h->type == UV_SIGNAL && !uv_is_closing(h)) uv_close(h, nullptr);
         }, nullptr);
       };
-      uv_signal_start(&sigint, on_signal, SIGINT);
-      uv_signal_start(&sigterm, on_signal, SIGTERM);
+      auto on_hup = [](uv_signal_t* s, int) {
+        auto* c = static_cast<SignalContext*>(s->data);
+        try {
+          c->server->reload(reload_config());
+          std::fprintf(stderr, "cachefwd: SIGHUP: configuration reloaded (cache kept)\n");
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "cachefwd: SIGHUP: configuration not reloaded, keeping the old one: %s\n", e.what());
+        }
+      };
+      uv_signal_start(&sigint, on_stop, SIGINT);
+      uv_signal_start(&sigterm, on_stop, SIGTERM);
+      uv_signal_start(&sighup, on_hup, SIGHUP);
       uv_run(&loop, UV_RUN_DEFAULT);
     }
     server.stop();
@@ -156,11 +279,10 @@ int run_serve(const ServeFlags& flags) {
   return rc;
 }
 
-}  // namespace
-
-void register_serve(CLI::App& app) {
-  auto flags = std::make_shared<ServeFlags>();
-  auto* cmd = app.add_subcommand("serve", "Run the caching HTTP proxy (forward proxy, or gateway with --upstream)");
+void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
+  cmd->add_option("--config", flags->config,
+                  "Read settings from this TOML file (key = flag name without dashes, e.g. ttl = \"60s\", "
+                  "listen = [\"127.0.0.1:3128\"]); the command line overrides it; re-read on SIGHUP");
   cmd->add_option("--listen", flags->listen, "Address to accept clients on, ADDR:PORT or [IPv6]:PORT; repeatable")
       ->capture_default_str();
   cmd->add_option("--upstream", flags->upstream,
@@ -208,5 +330,43 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--hit-for-miss", flags->hit_for_miss,
                   "How long a key whose response could not be stored skips coalescing (0 = never)")
       ->capture_default_str();
-  cmd->callback([flags] { g_exit_code = run_serve(*flags); });
+  cmd->add_option("--drain-timeout", flags->drain_timeout,
+                  "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for at most this long, exit 0")
+      ->capture_default_str();
+  cmd->add_flag("--dump-config", flags->dump_config, "Print the effective configuration (TOML) and exit");
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Run the caching HTTP proxy (forward proxy, or gateway with --upstream)");
+  add_serve_options(cmd, flags.get());
+  cmd->callback([] {
+    for (size_t i = 0; i < g_argv.size(); ++i) {
+      if (g_argv[i] == "serve") {
+        g_serve_argv.assign(g_argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, g_argv.end());
+        break;
+      }
+    }
+    ServeFlags effective;
+    try {
+      effective = load_flags(g_serve_argv);
+      if (effective.dump_config) {
+        build_config(effective);  // validate before printing
+        CLI::App app;
+        ServeFlags shown = effective;
+        add_serve_options(&app, &shown);
+        std::vector<std::string> args(g_serve_argv.rbegin(), g_serve_argv.rend());
+        std::string out = dump_effective(effective);
+        std::fputs(out.c_str(), stdout);
+        return;
+      }
+    } catch (const ConfigError& e) {
+      std::fprintf(stderr, "cachefwd serve: %s\n", e.what());
+      g_exit_code = 2;
+      return;
+    }
+    g_exit_code = run_serve(effective);
+  });
 }

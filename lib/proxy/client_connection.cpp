@@ -460,9 +460,19 @@ void ClientConnection::on_write(uv_write_t* req, int status) {
   if (self->queued_bytes_ == 0 && self->close_after_flush_) self->finish_close_after_flush();
 }
 
+void ClientConnection::begin_drain() {
+  if (closing_) return;
+  if (!active_ && !tunnel_) {
+    close();
+    return;
+  }
+  request_keep_alive_ = false;
+}
+
 void ClientConnection::response_done(bool close_after) {
   active_ = false;
   sub_ = nullptr;
+  if (server_.draining()) close_after = true;
   if (close_after || !request_keep_alive_) {
     close_after_flush_ = true;
     if (queued_bytes_ == 0) finish_close_after_flush();

@@ -30,6 +30,8 @@ class ClientConnection {
   void start();
   // Closes the socket now (pending output is dropped); the object deletes itself later.
   void close();
+  // The server is draining: close now when idle, else after the current response.
+  void begin_drain();
 
   // Writes `parts` in order. Parts that point into `hold` are sent from it without a copy (hold
   // is kept alive until written); others are copied only if the socket does not take them now.

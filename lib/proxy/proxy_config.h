@@ -39,6 +39,7 @@ struct ProxyConfig {
   bool coalesce = true;                          // concurrent misses on one key share one fetch
   std::int64_t coalesce_timeout_ms = 5'000;      // how long a joiner waits for the response head
   std::int64_t hit_for_miss_ms = 30'000;         // an uncacheable key skips coalescing this long
+  std::int64_t drain_timeout_ms = 10'000;        // SIGTERM: how long in-flight requests may finish
   std::string via_name = "cachefwd";
 };
 

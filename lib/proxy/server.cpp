@@ -168,11 +168,47 @@ void Server::on_new_connection(uv_stream_t* listener, int status) {
 void Server::connection_closed(ClientConnection* c) {
   connections_.erase(c);
   delete c;
+  if (draining_ && connections_.empty()) stop();
+}
+
+void Server::drain(std::int64_t timeout_ms) {
+  if (draining_ || stopping_) return;
+  draining_ = true;
+  for (auto* l : listeners_)
+    uv_close(reinterpret_cast<uv_handle_t*>(l), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  listeners_.clear();
+  if (connections_.empty()) {
+    stop();
+    return;
+  }
+  std::vector<ClientConnection*> conns(connections_.begin(), connections_.end());
+  for (auto* c : conns) c->begin_drain();
+  drain_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, drain_timer_);
+  drain_timer_->data = this;
+  uv_timer_start(drain_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->stop(); },
+                 static_cast<std::uint64_t>(std::max<std::int64_t>(timeout_ms, 1)), 0);
+}
+
+void Server::reload(const ProxyConfig& fresh) {
+  auto listen = config_.listen;
+  auto limits = config_.store_limits;
+  auto eviction = config_.eviction_policy;
+  auto via = config_.via_name;
+  config_ = fresh;
+  config_.listen = listen;
+  config_.store_limits = limits;
+  config_.eviction_policy = eviction;
+  config_.via_name = via;
 }
 
 void Server::stop() {
   if (stopping_) return;
   stopping_ = true;
+  if (drain_timer_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(drain_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    drain_timer_ = nullptr;
+  }
   for (auto* l : listeners_)
     uv_close(reinterpret_cast<uv_handle_t*>(l), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   listeners_.clear();

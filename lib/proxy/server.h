@@ -34,6 +34,13 @@ class Server {
   std::optional<std::string> start();
   // Closes listeners, connections and upstream transfers; the loop then runs to completion.
   void stop();
+  // Graceful stop: no new connections; idle connections close now, busy ones after their current
+  // response; whatever is still running after `timeout_ms` is cut by stop().
+  void drain(std::int64_t timeout_ms);
+  bool draining() const { return draining_; }
+  // Applies a reloaded configuration (SIGHUP): access lists, ports, cache policy, timeouts.
+  // Listeners and the store's size stay as they are, and so does everything stored.
+  void reload(const ProxyConfig& fresh);
 
   uv_loop_t* loop() const { return loop_; }
   const ProxyConfig& config() const { return config_; }
@@ -71,6 +78,8 @@ class Server {
   std::vector<uv_tcp_t*> listeners_;
   std::unordered_set<ClientConnection*> connections_;
   bool stopping_ = false;
+  bool draining_ = false;
+  uv_timer_t* drain_timer_ = nullptr;
   std::unordered_map<std::string, UpstreamExchange*> inflight_;
   std::unordered_map<std::string, UnixMillis> uncacheable_;
   std::vector<UpstreamExchange*> retired_;
