@@ -20,6 +20,8 @@ std::unique_ptr<EvictionPolicy> make_eviction_policy(std::string_view name) {
   return nullptr;
 }
 
-std::vector<std::string_view> eviction_policy_names() { return {"lru", "fifo", "sieve", "s3fifo", "s3fifo-warm"}; }
+std::vector<std::string_view> eviction_policy_names() {
+  return {"lru", "fifo", "sieve", "s3fifo", "s3fifo-warm"};
+}
 
 }  // namespace cachefwd::cache::store

@@ -56,7 +56,8 @@ class EvictionPolicy {
   virtual void clear() = 0;
 };
 
-// "lru", "fifo", "sieve", "s3fifo", "s3fifo-warm" (see s3fifo_policy.h); nullptr for an unknown name. Names are case-sensitive.
+// "lru", "fifo", "sieve", "s3fifo", "s3fifo-warm" (see s3fifo_policy.h); nullptr for an unknown name. Names
+// are case-sensitive.
 std::unique_ptr<EvictionPolicy> make_eviction_policy(std::string_view name);
 // The names make_eviction_policy accepts, in a stable order.
 std::vector<std::string_view> eviction_policy_names();

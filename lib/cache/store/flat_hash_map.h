@@ -5,6 +5,7 @@
 // insert dominated simulation time.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace cachefwd::cache::store {
@@ -15,12 +16,12 @@ class FlatHashMap64 {
 
   size_t size() const { return size_; }
 
-  // Value for `key`, or nullptr.
-  std::uint64_t* find(std::uint64_t key) {
+  // Value for `key`, or nullopt.
+  std::optional<std::uint64_t> find(std::uint64_t key) const {
     for (size_t i = key & mask_;; i = (i + 1) & mask_) {
-      Cell& c = cells_[i];
-      if (!c.used) return nullptr;
-      if (c.key == key) return &c.value;
+      const Cell& c = cells_[i];
+      if (c.value_plus1 == 0) return std::nullopt;
+      if (c.key == key) return c.value_plus1 - 1;
     }
   }
   // Inserts or overwrites.
@@ -29,24 +30,24 @@ class FlatHashMap64 {
     size_t i = key & mask_;
     for (;; i = (i + 1) & mask_) {
       Cell& c = cells_[i];
-      if (!c.used) break;
+      if (c.value_plus1 == 0) break;
       if (c.key == key) {
-        c.value = value;
+        c.value_plus1 = value + 1;
         return;
       }
     }
-    cells_[i] = Cell{key, value, true};
+    cells_[i] = Cell{key, value + 1};
     ++size_;
   }
   bool erase(std::uint64_t key) {
     size_t i = key & mask_;
     for (;; i = (i + 1) & mask_) {
-      if (!cells_[i].used) return false;
+      if (cells_[i].value_plus1 == 0) return false;
       if (cells_[i].key == key) break;
     }
     for (size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
       const Cell& c = cells_[j];
-      if (!c.used) break;
+      if (c.value_plus1 == 0) break;
       const size_t home = c.key & mask_;
       if (((j - home) & mask_) >= ((j - i) & mask_)) {
         cells_[i] = c;
@@ -62,8 +63,7 @@ class FlatHashMap64 {
  private:
   struct Cell {
     std::uint64_t key = 0;
-    std::uint64_t value = 0;
-    bool used = false;
+    std::uint64_t value_plus1 = 0;  // 0 = empty cell
   };
   void reset(size_t n) {
     cells_.assign(n, Cell{});
@@ -74,7 +74,7 @@ class FlatHashMap64 {
     std::vector<Cell> old = std::move(cells_);
     reset(old.size() * 2);
     for (const Cell& c : old) {
-      if (c.used) put(c.key, c.value);
+      if (c.value_plus1 != 0) put(c.key, c.value_plus1 - 1);
     }
   }
   std::vector<Cell> cells_;

@@ -5,55 +5,70 @@
 namespace cachefwd::cache::store {
 
 bool S3FifoPolicy::Ghost::remove(std::uint64_t hash) {
-  const std::uint64_t* seq = index_.find(hash);
-  if (seq == nullptr) return false;
-  Item& item = fifo_[*seq - front_seq_];
-  item.alive = false;
-  bytes_ -= item.charge;
+  const auto seq = index_.find(hash);
+  if (!seq) return false;
+  bytes_ -= at(*seq).charge;
   index_.erase(hash);
   return true;
 }
 
 void S3FifoPolicy::Ghost::pop_front() {
-  const Item& item = fifo_.front();
-  if (item.alive) {
+  const Item& item = at(front_seq_);
+  if (const auto seq = index_.find(item.hash); seq && *seq == front_seq_) {
     bytes_ -= item.charge;
     index_.erase(item.hash);
   }
-  fifo_.pop_front();
   ++front_seq_;
+}
+
+// Drops stale items so the ring stays proportional to the live entries even while the ghost never
+// fills (ghost hits remove items from the middle).
+void S3FifoPolicy::Ghost::compact() {
+  std::vector<Item> live;
+  live.reserve(index_.size());
+  for (std::uint64_t seq = front_seq_; seq != end_seq_; ++seq) {
+    const Item& item = at(seq);
+    if (const auto s = index_.find(item.hash); s && *s == seq) live.push_back(item);
+  }
+  size_t cap = 16;
+  while (cap < 2 * live.size() + 2) cap *= 2;
+  ring_.assign(cap, Item{});
+  index_.clear();
+  front_seq_ = 0;
+  end_seq_ = 0;
+  for (const Item& item : live) {
+    index_.put(item.hash, end_seq_);
+    at(end_seq_++) = item;
+  }
 }
 
 void S3FifoPolicy::Ghost::insert(std::uint64_t hash, std::uint64_t charge) {
   // libCacheSim inserts with a FIFO cache's get(): already present = no change.
-  if (index_.find(hash) != nullptr) return;
+  if (index_.find(hash)) return;
   if (charge > cap_bytes_) return;
-  while (!fifo_.empty() &&
+  while (front_seq_ != end_seq_ &&
          (bytes_ + charge > cap_bytes_ || (cap_entries_ != 0 && index_.size() + 1 > cap_entries_))) {
     pop_front();
   }
-  // Tombstones of removed items would otherwise pile up while the ghost never fills.
-  while (!fifo_.empty() && !fifo_.front().alive) pop_front();
-  if (fifo_.size() > 2 * index_.size() + 1024) {
-    std::deque<Item> live;
-    index_.clear();
-    front_seq_ = 0;
-    for (const Item& item : fifo_) {
-      if (!item.alive) continue;
-      index_.put(item.hash, live.size());
-      live.push_back(item);
+  if (end_seq_ - front_seq_ == ring_.size()) {
+    if (end_seq_ - front_seq_ > 2 * index_.size() + 1024) {
+      compact();
+    } else {
+      std::vector<Item> bigger(ring_.size() * 2);
+      for (std::uint64_t seq = front_seq_; seq != end_seq_; ++seq)
+        bigger[seq & (bigger.size() - 1)] = at(seq);
+      ring_.swap(bigger);
     }
-    fifo_.swap(live);
   }
-  index_.put(hash, front_seq_ + fifo_.size());
-  fifo_.push_back(Item{hash, charge, true});
+  index_.put(hash, end_seq_);
+  at(end_seq_++) = Item{hash, charge};
   bytes_ += charge;
 }
 
 void S3FifoPolicy::Ghost::clear() {
-  fifo_.clear();
+  ring_.assign(16, Item{});
   index_.clear();
-  front_seq_ = 0;
+  front_seq_ = end_seq_ = 0;
   bytes_ = 0;
 }
 
@@ -63,12 +78,12 @@ void S3FifoPolicy::set_capacity(std::uint64_t max_bytes, std::uint64_t max_entri
   main_cap_bytes_ = max_bytes - small_cap_bytes_;
   const auto ghost_bytes = static_cast<std::uint64_t>(static_cast<double>(max_bytes) * options_.ghost_ratio);
   if (max_entries != 0) {
-    small_cap_entries_ =
-        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(max_entries) * options_.small_ratio));
+    small_cap_entries_ = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(static_cast<double>(max_entries) * options_.small_ratio));
     main_cap_entries_ = max_entries > small_cap_entries_ ? max_entries - small_cap_entries_ : 1;
-    ghost_.set_capacity(ghost_bytes,
-                        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(max_entries) *
-                                                                              options_.ghost_ratio)));
+    ghost_.set_capacity(
+        ghost_bytes, std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(max_entries) *
+                                                                           options_.ghost_ratio)));
   } else {
     small_cap_entries_ = main_cap_entries_ = 0;
     ghost_.set_capacity(ghost_bytes, 0);

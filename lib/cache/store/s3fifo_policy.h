@@ -23,7 +23,6 @@
 // refuse before evicting anything for it. The proxy should therefore keep its per-object size cap
 // below 10% of the store, or pick another policy for stores of a few large objects.
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "cache/store/eviction_policy.h"
@@ -73,7 +72,8 @@ class S3FifoPolicy final : public EvictionPolicy {
   };
 
   // FIFO of evicted key hashes with byte (and entry) capacity; a lookup that finds a hash removes
-  // it. Removed items stay in the deque as tombstones until they reach the front.
+  // it. A removed item stays in the ring until it reaches the front, where it is recognised as
+  // stale because the index no longer maps its hash to its sequence number.
   class Ghost {
    public:
     void set_capacity(std::uint64_t bytes, std::uint64_t entries) {
@@ -89,12 +89,13 @@ class S3FifoPolicy final : public EvictionPolicy {
     struct Item {
       std::uint64_t hash;
       std::uint64_t charge;
-      bool alive;
     };
+    Item& at(std::uint64_t seq) { return ring_[seq & (ring_.size() - 1)]; }
     void pop_front();
-    std::deque<Item> fifo_;
-    std::uint64_t front_seq_ = 0;
-    FlatHashMap64 index_;  // hash -> sequence number
+    void compact();
+    std::vector<Item> ring_ = std::vector<Item>(16);  // power-of-two ring indexed by sequence number
+    std::uint64_t front_seq_ = 0, end_seq_ = 0;
+    FlatHashMap64 index_;  // hash -> sequence number of its live item
     std::uint64_t bytes_ = 0;
     std::uint64_t cap_bytes_ = 0;
     std::uint64_t cap_entries_ = 0;

@@ -12,8 +12,8 @@ namespace cachefwd::cache::store {
 
 // Index: open addressing with linear probing over slot ids, load factor at most 1/2, backward-shift
 // deletion (no tombstones, so a long-running proxy's probe lengths do not decay). A bucket carries
-// 32 bits of the hash so most mismatches are rejected without touching the slot; equality is always
-// decided on the full key.
+// the hash's high 32 bits: they pick the home bucket and reject most mismatches without touching
+// the slot; equality is always decided on the full key. Not thread-safe: one store per event loop.
 struct Store::Impl {
   struct Slot {
     std::string key;
@@ -42,11 +42,12 @@ struct Store::Impl {
     mask = table.size() - 1;
   }
 
+  // The tag also picks the home bucket, so moving buckets (deletion, growth) never reads a slot.
   static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 32); }
 
   size_t find_bucket(std::string_view key, std::uint64_t h) const {
     const std::uint32_t tag = tag_of(h);
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       const Bucket& b = table[i];
       if (b.slot_plus1 == 0) return kNotFound;
       if (b.tag == tag) {
@@ -57,15 +58,15 @@ struct Store::Impl {
   }
 
   size_t bucket_of_slot(SlotId id) const {
-    for (size_t i = slots[id].hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag_of(slots[id].hash) & mask;; i = (i + 1) & mask) {
       if (table[i].slot_plus1 == id + 1) return i;
     }
   }
 
-  void place(SlotId id, std::uint64_t h) {
-    size_t i = h & mask;
+  void place(Bucket b) {
+    size_t i = b.tag & mask;
     while (table[i].slot_plus1 != 0) i = (i + 1) & mask;
-    table[i] = Bucket{id + 1, tag_of(h)};
+    table[i] = b;
   }
 
   void grow() {
@@ -73,7 +74,7 @@ struct Store::Impl {
     table.assign(old.size() * 2, Bucket{});
     mask = table.size() - 1;
     for (const Bucket& b : old) {
-      if (b.slot_plus1 != 0) place(b.slot_plus1 - 1, slots[b.slot_plus1 - 1].hash);
+      if (b.slot_plus1 != 0) place(b);
     }
   }
 
@@ -83,7 +84,7 @@ struct Store::Impl {
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
       const Bucket& b = table[j];
       if (b.slot_plus1 == 0) break;
-      const size_t home = slots[b.slot_plus1 - 1].hash & mask;
+      const size_t home = b.tag & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
         table[i] = b;
         i = j;
@@ -117,6 +118,42 @@ struct Store::Impl {
   bool over_limits(std::uint64_t charge) const {
     return stats.bytes + charge > limits.max_bytes ||
            (limits.max_entries != 0 && stats.entries + 1 > limits.max_entries);
+  }
+
+  // Inserts a key known to be absent.
+  bool insert_absent(std::string_view key, std::uint64_t h, Value value, std::uint64_t charge) {
+    if (limits.max_bytes == 0 || charge > limits.max_bytes) {
+      ++stats.rejected;
+      return false;
+    }
+    if (!policy->admit(h, charge)) {
+      ++stats.policy_rejected;
+      return false;
+    }
+    // Evict before inserting so the new entry can never be its own victim.
+    while (over_limits(charge)) {
+      const SlotId victim = policy->evict();
+      if (victim == kNoSlot) {
+        // Only reachable if a policy lost track of resident entries; refusing keeps limits true.
+        ++stats.rejected;
+        return false;
+      }
+      drop(victim, bucket_of_slot(victim));
+      ++stats.evictions;
+    }
+    if ((stats.entries + 1) * 2 > table.size()) grow();
+    const SlotId id = alloc();
+    Slot& s = slots[id];
+    s.key.assign(key);
+    s.value = std::move(value);
+    s.hash = h;
+    s.charge = charge;
+    place(Bucket{id + 1, tag_of(h)});
+    stats.bytes += charge;
+    ++stats.entries;
+    ++stats.inserts;
+    policy->on_insert(id, h, charge);
+    return true;
   }
 
   SlotId lookup(std::string_view key) {
@@ -164,38 +201,20 @@ bool Store::insert(std::string_view key, Value value, std::uint64_t charge) {
     m.drop(old, b);
     ++m.stats.replaced;
   }
-  if (m.limits.max_bytes == 0 || charge > m.limits.max_bytes) {
-    ++m.stats.rejected;
-    return false;
+  return m.insert_absent(key, h, std::move(value), charge);
+}
+
+Store::Access Store::access(std::string_view key, Value value_if_missing, std::uint64_t charge) {
+  Impl& m = *impl_;
+  const std::uint64_t h = hash64(key);
+  if (size_t b = m.find_bucket(key, h); b != Impl::kNotFound) {
+    ++m.stats.hits;
+    m.policy->on_access(m.table[b].slot_plus1 - 1);
+    return Access::kHit;
   }
-  if (!m.policy->admit(h, charge)) {
-    ++m.stats.policy_rejected;
-    return false;
-  }
-  // Evict before inserting so the new entry can never be its own victim.
-  while (m.over_limits(charge)) {
-    const SlotId victim = m.policy->evict();
-    if (victim == kNoSlot) {
-      // Only reachable if a policy lost track of resident entries; refusing keeps limits true.
-      ++m.stats.rejected;
-      return false;
-    }
-    m.drop(victim, m.bucket_of_slot(victim));
-    ++m.stats.evictions;
-  }
-  if ((m.stats.entries + 1) * 2 > m.table.size()) m.grow();
-  const SlotId id = m.alloc();
-  Impl::Slot& s = m.slots[id];
-  s.key.assign(key);
-  s.value = std::move(value);
-  s.hash = h;
-  s.charge = charge;
-  m.place(id, h);
-  m.stats.bytes += charge;
-  ++m.stats.entries;
-  ++m.stats.inserts;
-  m.policy->on_insert(id, h, charge);
-  return true;
+  ++m.stats.misses;
+  return m.insert_absent(key, h, std::move(value_if_missing), charge) ? Access::kInserted
+                                                                      : Access::kNotStored;
 }
 
 bool Store::erase(std::string_view key) {

@@ -61,6 +61,11 @@ class Store {
   // Presence without telling the policy.
   bool contains(std::string_view key) const;
 
+  // find-then-insert-on-miss with one hash and one probe, for the simulator's hot path: a hit is
+  // reported to the policy as by find(); a miss inserts `value_if_missing` as by insert().
+  enum class Access { kHit, kInserted, kNotStored };
+  Access access(std::string_view key, Value value_if_missing, std::uint64_t charge);
+
   const StoreStats& stats() const;
   const StoreLimits& limits() const;
   std::string_view policy_name() const;

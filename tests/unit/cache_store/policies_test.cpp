@@ -111,7 +111,7 @@ TEST(SievePolicy, ErasingTheEntryUnderTheHandMovesTheHand) {
   for (SlotId i = 0; i < 4; ++i) h.insert(i);
   h.hit(1);
   EXPECT_EQ(h.insert(4), Ids{0});  // hand now at 1
-  h.policy().on_erase(1);           // hand must move to 2, never dangle on a freed id
+  h.policy().on_erase(1);          // hand must move to 2, never dangle on a freed id
   EXPECT_EQ(h.policy().evict(), 2u);
 }
 
@@ -139,7 +139,7 @@ TEST(S3FifoPolicy, ScanDoesNotFlushMain) {
   for (SlotId i = 0; i < 10; ++i) h.insert(i, 99);
   h.hit(0, 2);
   h.hit(1, 2);
-  h.insert(10, 99);  // 0 and 1 promoted, 2 evicted
+  h.insert(10, 99);                                    // 0 and 1 promoted, 2 evicted
   for (SlotId i = 100; i < 400; ++i) h.insert(i, 99);  // a long scan of one-hit objects
   EXPECT_TRUE(h.resident(0));
   EXPECT_TRUE(h.resident(1));
@@ -188,7 +188,7 @@ TEST(S3FifoPolicy, AGhostHitAdmitsAnObjectOfExactlyTheSmallShareIntoMain) {
   Harness h(std::make_unique<S3FifoPolicy>(), 1000);
   for (SlotId i = 0; i < 12; ++i) h.insert(i, 90);  // the 12th evicts 0 from small into the ghost
   EXPECT_FALSE(h.resident(0));
-  EXPECT_TRUE(h.try_insert(0, 100).has_value());  // same key, now 100 bytes: admitted via the ghost
+  EXPECT_TRUE(h.try_insert(0, 100).has_value());    // same key, now 100 bytes: admitted via the ghost
   EXPECT_FALSE(h.try_insert(50, 100).has_value());  // a new key of that size is not
 }
 

@@ -295,6 +295,8 @@ TEST(Store, LruMatchesANaiveModelOnRandomOperations) {
       ASSERT_EQ(s.stats().bytes, ref.bytes()) << i;
       ASSERT_EQ(s.stats().entries, ref.entries()) << i;
       ASSERT_LE(s.stats().bytes, 20000u);
+      ASSERT_EQ(s.stats().inserts - s.stats().evictions - s.stats().erased - s.stats().replaced,
+                s.stats().entries);
       if (max_entries) {
         ASSERT_LE(s.stats().entries, max_entries);
       }
