@@ -59,28 +59,70 @@ bool response_demands_validation(const http::CacheControl& res) {
 
 }  // namespace
 
-std::int64_t freshness_lifetime_ms(int status, const http::Headers& response_headers,
-                                   UnixMillis response_time, const PolicyConfig& cfg) {
-  const http::CacheControl cc = http::parse_cache_control(response_headers);
-  if (cfg.shared) {
+namespace {
+
+// The origin's explicit lifetime (RFC 9111 §4.2.1), nullopt when it gave none. Invalid or
+// conflicting values count as explicit and already expired (0).
+std::optional<std::int64_t> explicit_lifetime(const http::CacheControl& cc, const http::Headers& h,
+                                              UnixMillis response_time, bool shared) {
+  if (shared) {
     if (cc.invalid_s_maxage) return 0;
     if (cc.s_maxage) return seconds_to_millis(*cc.s_maxage);
   }
   if (cc.invalid_max_age) return 0;
   if (cc.max_age) return seconds_to_millis(*cc.max_age);
-  if (auto e = expires_lifetime(response_headers, response_time)) return *e;
+  return expires_lifetime(h, response_time);
+}
 
+// --ttl-mode respect: the origin's lifetime, else --ttl, else the §4.2.2 heuristic, the last two
+// only for statuses cacheable by default.
+std::int64_t respected_lifetime(int status, const std::optional<std::int64_t>& explicit_ms,
+                                const http::Headers& h, UnixMillis response_time, const PolicyConfig& cfg) {
+  if (explicit_ms) return *explicit_ms;
   if (!default_cacheable_status(status)) return 0;
   if (cfg.default_ttl_ms > 0) return cfg.default_ttl_ms;
   if (cfg.heuristic) {
-    if (const std::string* lm = response_headers.find("Last-Modified")) {
+    if (const std::string* lm = h.find("Last-Modified")) {
       if (auto last_modified = http::parse_http_date(*lm)) {
-        const std::int64_t since = date_or_receipt(response_headers, response_time) - *last_modified;
+        const std::int64_t since = date_or_receipt(h, response_time) - *last_modified;
         if (since > 0) return std::min(since / 10, cfg.heuristic_max_ms);
       }
     }
   }
   return 0;
+}
+
+}  // namespace
+
+std::int64_t freshness_lifetime_ms(int status, const http::Headers& response_headers,
+                                   UnixMillis response_time, const PolicyConfig& cfg) {
+  // --cache-status: exactly the configured lifetime, whatever the origin said, so a cached error
+  // ends when the operator decided and not when the origin's max-age does.
+  if (auto it = cfg.status_ttl_ms.find(status); it != cfg.status_ttl_ms.end())
+    return std::max<std::int64_t>(0, it->second);
+
+  const http::CacheControl cc = http::parse_cache_control(response_headers);
+  const std::optional<std::int64_t> explicit_ms =
+      explicit_lifetime(cc, response_headers, response_time, cfg.shared);
+  // Statuses that only an explicit lifetime makes cacheable (404, 405, ...) stay that way in every
+  // mode: override and clamp never turn negative caching on by themselves.
+  const bool eligible = explicit_ms.has_value() || default_cacheable_status(status);
+
+  switch (cfg.ttl_mode) {
+    case PolicyConfig::TtlMode::override:
+      if (cfg.default_ttl_ms > 0) return eligible ? cfg.default_ttl_ms : 0;
+      break;  // override without a --ttl has nothing to override with: respect
+    case PolicyConfig::TtlMode::clamp: {
+      if (!eligible) return 0;
+      std::int64_t lifetime = respected_lifetime(status, explicit_ms, response_headers, response_time, cfg);
+      lifetime = std::max(lifetime, cfg.min_ttl_ms);
+      if (cfg.max_ttl_ms > 0) lifetime = std::min(lifetime, cfg.max_ttl_ms);
+      return lifetime;
+    }
+    case PolicyConfig::TtlMode::respect:
+      break;
+  }
+  return respected_lifetime(status, explicit_ms, response_headers, response_time, cfg);
 }
 
 bool stale_forbidden(const http::CacheControl& res, bool shared) {
@@ -132,6 +174,18 @@ bool may_serve_stale_if_error(const http::Headers& request_headers,
     return window && staleness <= seconds_to_millis(*window);
   };
   return within(res.stale_if_error) || within(req.stale_if_error);
+}
+
+bool may_serve_stale_if_error(const http::Headers& request_headers,
+                              const http::Headers& stored_response_headers,
+                              std::int64_t freshness_lifetime_ms, std::int64_t current_age_ms,
+                              const PolicyConfig& cfg) {
+  if (may_serve_stale_if_error(request_headers, stored_response_headers, freshness_lifetime_ms,
+                               current_age_ms, cfg.shared))
+    return true;
+  if (cfg.stale_if_error_ms <= 0) return false;
+  if (stale_forbidden(http::parse_cache_control(stored_response_headers), cfg.shared)) return false;
+  return std::max<std::int64_t>(0, current_age_ms - freshness_lifetime_ms) <= cfg.stale_if_error_ms;
 }
 
 }  // namespace cachefwd::cache::policy

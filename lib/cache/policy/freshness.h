@@ -10,13 +10,20 @@
 
 namespace cachefwd::cache::policy {
 
-// RFC 9111 §4.2.1, in this order:
-//  - s-maxage (shared cache only), then max-age: seconds * 1000; invalid or conflicting -> 0;
-//  - Expires - Date (Date absent or invalid: response_time); an invalid Expires ("0", "-1", ...)
-//    or several Expires lines that disagree -> 0 (§5.3, §4.2.1); negative -> 0;
-//  - for default_cacheable_status(): cfg.default_ttl_ms if > 0, else, with cfg.heuristic and a
-//    valid Last-Modified, 10% of (Date - Last-Modified) capped at cfg.heuristic_max_ms (§4.2.2);
+// Lifetime of a response as the cache will use it:
+//  - a status listed in cfg.status_ttl_ms (--cache-status) gets exactly that TTL, in every mode;
+//  - else the origin's explicit lifetime, RFC 9111 §4.2.1, in this order:
+//    - s-maxage (shared cache only), then max-age: seconds * 1000; invalid or conflicting -> 0;
+//    - Expires - Date (Date absent or invalid: response_time); an invalid Expires ("0", "-1", ...)
+//      or several Expires lines that disagree -> 0 (§5.3, §4.2.1); negative -> 0;
+//  - else, for default_cacheable_status(): cfg.default_ttl_ms if > 0, else, with cfg.heuristic and
+//    a valid Last-Modified, 10% of (Date - Last-Modified) capped at cfg.heuristic_max_ms (§4.2.2);
 //  - else 0.
+// That is ttl_mode respect. override: cfg.default_ttl_ms replaces the above for a response with an
+// explicit lifetime or a default-cacheable status (override with default_ttl_ms == 0 acts as
+// respect). clamp: the respect result, for the same responses, raised to cfg.min_ttl_ms and
+// lowered to cfg.max_ttl_ms (when > 0). Neither mode gives a lifetime to a 404/405/410/414/501
+// that has no explicit one: negative caching is opt-in through status_ttl_ms.
 std::int64_t freshness_lifetime_ms(int status, const http::Headers& response_headers,
                                    UnixMillis response_time, const PolicyConfig& cfg);
 
@@ -64,5 +71,14 @@ bool may_serve_stale_if_error(const http::Headers& request_headers,
                               const http::Headers& stored_response_headers,
                               std::int64_t freshness_lifetime_ms, std::int64_t current_age_ms,
                               bool shared = true);
+
+// The same, plus the operator's window (cfg.stale_if_error_ms, --stale-if-error): a stale response
+// may also be served when its staleness is within that window. stale_forbidden still wins
+// (must-revalidate means "never without validation", RFC 9111 §5.2.2.2, whatever the operator
+// says).
+bool may_serve_stale_if_error(const http::Headers& request_headers,
+                              const http::Headers& stored_response_headers,
+                              std::int64_t freshness_lifetime_ms, std::int64_t current_age_ms,
+                              const PolicyConfig& cfg);
 
 }  // namespace cachefwd::cache::policy

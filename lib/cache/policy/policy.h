@@ -4,4 +4,6 @@
 #include "cache/policy/cache_status.h"
 #include "cache/policy/config.h"
 #include "cache/policy/freshness.h"
+#include "cache/policy/invalidation.h"
 #include "cache/policy/storability.h"
+#include "cache/policy/validation.h"

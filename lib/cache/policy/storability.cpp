@@ -76,32 +76,56 @@ bool has_vary_star(const http::Headers& h) {
   return star;
 }
 
+bool method_storable(std::string_view method, const PolicyConfig& cfg) {
+  // RFC 9110 §9.2.3: of the methods defined there only GET, HEAD and POST have cacheable responses;
+  // RFC 9111 §4: every other unsafe method is written through. POST is opt-in (--cache-methods).
+  if (method != "GET" && method != "HEAD" && method != "POST") return false;
+  for (const std::string& m : cfg.cacheable_methods)
+    if (m == method) return true;
+  return false;
+}
+
 }  // namespace
 
 Storability storability(std::string_view method, const http::Headers& request_headers, int status,
                         const http::Headers& response_headers, const PolicyConfig& cfg) {
-  if (method != "GET" && method != "HEAD") return refuse(NotStored::method);
+  if (!method_storable(method, cfg)) return refuse(NotStored::method);
   if (status == 206) return refuse(NotStored::partial);
-  if (!default_cacheable_status(status) && !explicit_only_status(status)) return refuse(NotStored::status);
+
+  const auto status_ttl = cfg.status_ttl_ms.find(status);
+  const bool operator_status = status_ttl != cfg.status_ttl_ms.end();
+  if (operator_status) {
+    if (status < 200 || status == 304 || status_ttl->second <= 0) return refuse(NotStored::status);
+  } else if (!default_cacheable_status(status) && !explicit_only_status(status)) {
+    return refuse(NotStored::status);
+  }
 
   const http::CacheControl req = http::parse_cache_control(request_headers);
   const http::CacheControl res = http::parse_cache_control(response_headers);
 
-  if (req.no_store || (res.no_store && !res.must_understand)) return refuse(NotStored::no_store);
+  // must-understand lifts no-store only for a status whose caching rules we implement
+  // (§5.2.2.3); an operator-listed 5xx is not one of them.
+  const bool understood = default_cacheable_status(status) || explicit_only_status(status);
+  if (req.no_store || (res.no_store && !(res.must_understand && understood)))
+    return refuse(NotStored::no_store);
   if (cfg.shared && (res.private_ || !res.private_fields.empty())) return refuse(NotStored::private_);
 
   const bool has_s_maxage = cfg.shared && (res.s_maxage || res.invalid_s_maxage);
   if (cfg.shared && request_headers.has("Authorization") && !res.public_ && !has_s_maxage &&
       !res.must_revalidate)
     return refuse(NotStored::authorization);
-  if (cfg.shared && response_headers.has("Set-Cookie")) return refuse(NotStored::set_cookie);
+  if (cfg.shared && !cfg.store_set_cookie && response_headers.has("Set-Cookie"))
+    return refuse(NotStored::set_cookie);
   if (has_vary_star(response_headers)) return refuse(NotStored::vary_star);
 
+  if (operator_status) return Storability{true, NotStored::none};
   const bool explicit_freshness =
       res.max_age || res.invalid_max_age || has_s_maxage || response_headers.has("Expires");
   if (explicit_freshness) return Storability{true, NotStored::none};
   if (explicit_only_status(status)) return refuse(NotStored::no_freshness);
   if (res.public_ || cfg.default_ttl_ms > 0) return Storability{true, NotStored::none};
+  if (cfg.ttl_mode == PolicyConfig::TtlMode::clamp && cfg.min_ttl_ms > 0)
+    return Storability{true, NotStored::none};
   if (cfg.heuristic) {
     const std::string* lm = response_headers.find("Last-Modified");
     if (lm && http::parse_http_date(*lm)) return Storability{true, NotStored::none};

@@ -36,21 +36,27 @@ struct Storability {
 };
 
 // RFC 9111 §3 for the cache described by `cfg`. Checked in this order, first failure reported:
-//  - method: only GET and HEAD are stored (method names are case-sensitive, RFC 9110 §9.1);
-//  - status: non-final statuses and statuses we do not store -> status; 206 -> partial;
+//  - method: listed in cfg.cacheable_methods and one of GET, HEAD, POST (method names are
+//    case-sensitive, RFC 9110 §9.1; no other method has cacheable responses, RFC 9110 §9.2.3, and
+//    unsafe ones are written through, RFC 9111 §4). POST is stored only when the operator lists
+//    it; its key must then carry a body digest (cache/key KeyPolicy::body_digest);
+//  - status: 206 -> partial; a status in cfg.status_ttl_ms (TTL > 0, final, not 304) is
+//    accepted; otherwise only default_cacheable_status() and explicit_only_status() -> status;
 //  - no-store in the request (§5.2.1.5) or the response (§5.2.2.5); a response's no-store is
-//    ignored when it also carries must-understand, since every status we store is one whose
-//    caching rules we implement (§5.2.2.3);
+//    ignored when it also carries must-understand and the status is one whose caching rules we
+//    implement (§5.2.2.3);
 //  - private (shared cache, §5.2.2.7), qualified or not: we do not strip the listed fields, so we
 //    do not store the remainder either;
 //  - a request with Authorization, unless the response has public, s-maxage or must-revalidate
 //    (shared cache, §3.5);
-//  - Set-Cookie in the response (shared cache): not an RFC rule; storing it would hand one
-//    client's cookie to every other client;
+//  - Set-Cookie in the response (shared cache, unless cfg.store_set_cookie): not an RFC rule;
+//    storing it would hand one client's cookie to every other client;
 //  - Vary: * (it can never match, §4.1);
-//  - no_freshness unless one of: max-age, s-maxage (shared), Expires (valid or not; an invalid one
-//    means already expired, §5.3), public, cfg.default_ttl_ms > 0, or the heuristic with a
-//    Last-Modified. The 404/405/410/414/501 group accepts only max-age, s-maxage and Expires.
+//  - no_freshness unless one of: a cfg.status_ttl_ms entry, max-age, s-maxage (shared), Expires
+//    (valid or not; an invalid one means already expired, §5.3), public, cfg.default_ttl_ms > 0,
+//    ttl_mode clamp with min_ttl_ms > 0, or the heuristic with a Last-Modified. The
+//    404/405/410/414/501 group, unless listed in status_ttl_ms, accepts only max-age, s-maxage and
+//    Expires.
 Storability storability(std::string_view method, const http::Headers& request_headers, int status,
                         const http::Headers& response_headers, const PolicyConfig& cfg);
 
