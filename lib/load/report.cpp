@@ -1,0 +1,432 @@
+#include "load/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace cachefwd::load {
+
+namespace {
+
+struct LatencyClass {
+  const char* name;
+  const Histogram* h;
+};
+
+std::vector<LatencyClass> latency_classes(const LoadResult& r) {
+  return {{"all", &r.latency}, {"hits", &r.hit_latency}, {"misses", &r.miss_latency}};
+}
+
+struct Percentile {
+  const char* column;
+  const char* key;
+  double q;
+};
+constexpr Percentile kPercentiles[] = {
+    {"p50", "p50_ns", 50}, {"p90", "p90_ns", 90}, {"p99", "p99_ns", 99}, {"p99.9", "p999_ns", 99.9}};
+
+std::string format_value(double v, Unit u) {
+  switch (u) {
+    case Unit::count:
+      return fmt::format("{}", static_cast<std::uint64_t>(v));
+    case Unit::rate:
+      return fmt::format("{:.1f}/s", v);
+    case Unit::ratio:
+      return fmt::format("{:.2f}%", v * 100);
+    case Unit::ns:
+      return fmt::format("{:.3f} ms", v / 1e6);
+    case Unit::seconds:
+      return fmt::format("{:.2f} s", v);
+    case Unit::bytes: {
+      const double a = std::fabs(v);
+      if (a >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", v / (1024.0 * 1024 * 1024));
+      if (a >= 1024.0 * 1024) return fmt::format("{:.2f} MiB", v / (1024.0 * 1024));
+      if (a >= 1024.0) return fmt::format("{:.2f} KiB", v / 1024.0);
+      return fmt::format("{} B", static_cast<std::int64_t>(v));
+    }
+  }
+  return {};
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// fmt's shortest round-trip form; JSON has no inf/nan.
+std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+std::string num(std::uint64_t v) { return fmt::format("{}", v); }
+
+std::optional<double> admin_hit_ratio(const CounterSnapshot& d) {
+  const auto h = d.get("hits"), m = d.get("misses");
+  if (!h || !m || *h + *m <= 0) return std::nullopt;
+  return *h / (*h + *m);
+}
+
+std::optional<double> bytes_per_entry_overhead(const BenchReport& r) {
+  if (!r.admin_end || r.result.rss_end == 0) return std::nullopt;
+  const auto entries = r.admin_end->get("entries");
+  const auto bytes = r.admin_end->get("bytes");
+  if (!entries || !bytes || *entries <= 0) return std::nullopt;
+  const double growth = static_cast<double>(r.result.rss_end) - static_cast<double>(r.result.rss_start);
+  return (growth - *bytes) / *entries;
+}
+
+}  // namespace
+
+std::optional<double> CounterSnapshot::get(std::string_view name) const {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+CounterSnapshot parse_counters(const std::string& json) {
+  CounterSnapshot out;
+  std::size_t i = 0;
+  while ((i = json.find('"', i)) != std::string::npos) {
+    const auto end = json.find('"', i + 1);
+    if (end == std::string::npos) break;
+    std::string name = json.substr(i + 1, end - i - 1);
+    std::size_t j = end + 1;
+    while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r')) ++j;
+    if (j < json.size() && json[j] == ':') {
+      ++j;
+      while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r'))
+        ++j;
+      char* stop = nullptr;
+      const double v = std::strtod(json.c_str() + j, &stop);
+      if (stop != json.c_str() + j && (json[j] == '-' || (json[j] >= '0' && json[j] <= '9')) &&
+          !out.get(name)) {
+        out.fields.emplace_back(std::move(name), v);
+      }
+      i = j;
+    } else {
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+CounterSnapshot counter_delta(const CounterSnapshot& before, const CounterSnapshot& after) {
+  CounterSnapshot d;
+  for (const auto& [k, v] : after.fields) d.fields.emplace_back(k, v - before.get(k).value_or(0));
+  return d;
+}
+
+std::vector<ReportRow> report_rows(const BenchReport& rep) {
+  const LoadResult& r = rep.result;
+  std::vector<ReportRow> rows;
+  auto add = [&](std::string group, std::string label, std::string path, double v, Unit u) {
+    rows.push_back(ReportRow{std::move(group), std::move(label), "", std::move(path), v, u});
+  };
+  const double secs = r.elapsed_s;
+  add("throughput", "duration", "duration_s", secs, Unit::seconds);
+  add("throughput", "responses", "responses", static_cast<double>(r.responses), Unit::count);
+  add("throughput", "requests sent", "sent", static_cast<double>(r.sent), Unit::count);
+  add("throughput", "throughput", "throughput_rps", r.throughput(), Unit::rate);
+  add("throughput", "body bytes/s", "body_bytes_per_s",
+      secs > 0 ? static_cast<double>(r.body_bytes) / secs : 0, Unit::bytes);
+  for (const auto& c : latency_classes(r)) {
+    if (c.h->count() == 0 && std::string_view(c.name) != "all") continue;
+    const std::string base = fmt::format("latency.{}.", c.name);
+    rows.push_back(
+        {"latency", c.name, "count", base + "count", static_cast<double>(c.h->count()), Unit::count});
+    for (const auto& p : kPercentiles) {
+      rows.push_back(
+          {"latency", c.name, p.column, base + p.key, static_cast<double>(c.h->percentile(p.q)), Unit::ns});
+    }
+    rows.push_back({"latency", c.name, "max", base + "max_ns", static_cast<double>(c.h->max()), Unit::ns});
+    rows.push_back({"latency", c.name, "mean", base + "mean_ns", c.h->mean(), Unit::ns});
+  }
+  add("cache", "hits", "cache.hits", static_cast<double>(r.hits), Unit::count);
+  add("cache", "misses", "cache.misses", static_cast<double>(r.misses), Unit::count);
+  add("cache", "no Cache-Status", "cache.unclassified", static_cast<double>(r.unclassified), Unit::count);
+  add("cache", "hit ratio", "cache.hit_ratio", r.hit_ratio(), Unit::ratio);
+  add("cache", "byte hit ratio", "cache.byte_hit_ratio", r.byte_hit_ratio(), Unit::ratio);
+  add("cache", "body bytes", "cache.body_bytes", static_cast<double>(r.body_bytes), Unit::bytes);
+  add("status", "2xx", "status.2xx", static_cast<double>(r.status_1xx_2xx), Unit::count);
+  add("status", "3xx", "status.3xx", static_cast<double>(r.status_3xx), Unit::count);
+  add("status", "4xx", "status.4xx", static_cast<double>(r.status_4xx), Unit::count);
+  add("status", "5xx", "status.5xx", static_cast<double>(r.status_5xx), Unit::count);
+  add("errors", "connect", "errors.connect", static_cast<double>(r.err_connect), Unit::count);
+  add("errors", "timeout", "errors.timeout", static_cast<double>(r.err_timeout), Unit::count);
+  add("errors", "read/write", "errors.io", static_cast<double>(r.err_io), Unit::count);
+  add("errors", "bad response", "errors.parse", static_cast<double>(r.err_parse), Unit::count);
+  add("errors", "reconnects", "errors.reconnects", static_cast<double>(r.reconnects), Unit::count);
+  if (rep.info.rate > 0) {
+    add("open model", "target rate", "open_model.rate", rep.info.rate, Unit::rate);
+    add("open model", "sent late (>1ms)", "open_model.late_sends", static_cast<double>(r.late_sends),
+        Unit::count);
+    add("open model", "max backlog", "open_model.max_backlog", static_cast<double>(r.max_backlog),
+        Unit::count);
+  }
+  if (r.rss_start > 0) {
+    add("proxy memory", "RSS at start", "memory.rss_start_bytes", static_cast<double>(r.rss_start),
+        Unit::bytes);
+    add("proxy memory", "RSS at end", "memory.rss_end_bytes", static_cast<double>(r.rss_end), Unit::bytes);
+    add("proxy memory", "RSS max", "memory.rss_max_bytes", static_cast<double>(r.rss_max), Unit::bytes);
+    add("proxy memory", "RSS growth", "memory.rss_growth_bytes",
+        static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start), Unit::bytes);
+    if (auto o = bytes_per_entry_overhead(rep)) {
+      add("proxy memory", "overhead per entry", "memory.bytes_per_entry_overhead", *o, Unit::bytes);
+    }
+  }
+  if (rep.admin_end) {
+    if (auto e = rep.admin_end->get("entries"))
+      add("proxy memory", "entries stored", "admin.end.entries", *e, Unit::count);
+    if (auto b = rep.admin_end->get("bytes"))
+      add("proxy memory", "bytes stored", "admin.end.bytes", *b, Unit::bytes);
+  }
+  if (rep.admin_delta) {
+    if (auto h = rep.admin_delta->get("hits"))
+      add("proxy counters", "hits", "admin.delta.hits", *h, Unit::count);
+    if (auto m = rep.admin_delta->get("misses"))
+      add("proxy counters", "misses", "admin.delta.misses", *m, Unit::count);
+    if (auto hr = admin_hit_ratio(*rep.admin_delta))
+      add("proxy counters", "hit ratio", "admin.hit_ratio", *hr, Unit::ratio);
+  }
+  if (rep.origin_delta) {
+    const double req = rep.origin_delta->get("requests").value_or(0);
+    add("origin", "requests reaching it", "origin.requests", req, Unit::count);
+    add("origin", "body bytes sent", "origin.body_bytes", rep.origin_delta->get("body_bytes").value_or(0),
+        Unit::bytes);
+  }
+  return rows;
+}
+
+std::string render_table(const BenchReport& rep) {
+  const auto rows = report_rows(rep);
+  std::string out;
+  out += fmt::format("target    {}\nload      {} model, {} connections", rep.info.target, rep.info.model,
+                     rep.info.connections);
+  if (rep.info.pipeline > 1) out += fmt::format(", pipeline {}", rep.info.pipeline);
+  if (rep.info.rate > 0) out += fmt::format(", {:.0f} req/s", rep.info.rate);
+  if (rep.info.requests > 0) {
+    out += fmt::format(", {} requests", rep.info.requests);
+  } else {
+    out += fmt::format(", {:.1f} s", rep.info.duration_s);
+  }
+  if (rep.info.warmup_s > 0) out += fmt::format(" after {:.1f} s warmup", rep.info.warmup_s);
+  out += fmt::format("\nworkload  {}\n", rep.info.workload);
+
+  std::string group;
+  // latency: a matrix, one line per class
+  std::map<std::string, std::vector<const ReportRow*>> lat;
+  std::vector<std::string> lat_order;
+  for (const auto& row : rows) {
+    if (row.group != "latency") continue;
+    if (!lat.count(row.label)) lat_order.push_back(row.label);
+    lat[row.label].push_back(&row);
+  }
+  for (const auto& row : rows) {
+    if (row.group == "latency") {
+      if (group == "latency") continue;
+      group = "latency";
+      out += "\nlatency   ";
+      for (const auto* r : lat[lat_order.front()]) out += fmt::format("{:>12}", r->column);
+      out += "\n";
+      for (const auto& cls : lat_order) {
+        out += fmt::format("  {:<8}", cls);
+        for (const auto* r : lat[cls]) out += fmt::format("{:>12}", format_value(r->value, r->unit));
+        out += "\n";
+      }
+      continue;
+    }
+    if (row.group != group) {
+      group = row.group;
+      out += fmt::format("\n{}\n", group);
+    }
+    out += fmt::format("  {:<22}{:>16}\n", row.label, format_value(row.value, row.unit));
+  }
+  if (rep.result.hits + rep.result.misses == 0) {
+    out += "\n(no Cache-Status or X-Cache header seen: hit ratio not measured)\n";
+  }
+  return out;
+}
+
+std::string render_json(const BenchReport& rep) {
+  const LoadResult& r = rep.result;
+  std::string o = "{\n";
+  const BenchInfo& i = rep.info;
+  o += fmt::format(
+      "  \"target\": {},\n  \"model\": {},\n  \"connections\": {},\n  \"pipeline\": {},\n  \"workload\": "
+      "{},\n"
+      "  \"warmup_s\": {},\n  \"requests_limit\": {},\n",
+      json_string(i.target), json_string(i.model), i.connections, i.pipeline, json_string(i.workload),
+      num(i.warmup_s), num(i.requests));
+  o +=
+      fmt::format("  \"duration_s\": {},\n  \"responses\": {},\n  \"sent\": {},\n  \"throughput_rps\": {},\n",
+                  num(r.elapsed_s), num(r.responses), num(r.sent), num(r.throughput()));
+  o += fmt::format("  \"body_bytes_per_s\": {},\n",
+                   num(r.elapsed_s > 0 ? static_cast<double>(r.body_bytes) / r.elapsed_s : 0.0));
+  o += "  \"latency\": {";
+  bool first = true;
+  for (const auto& c : latency_classes(r)) {
+    o += fmt::format("{}\n    \"{}\": {{\"count\": {}, \"min_ns\": {}", first ? "" : ",", c.name,
+                     num(c.h->count()), num(c.h->min()));
+    for (const auto& p : kPercentiles) o += fmt::format(", \"{}\": {}", p.key, num(c.h->percentile(p.q)));
+    o += fmt::format(", \"p9999_ns\": {}, \"max_ns\": {}, \"mean_ns\": {}}}", num(c.h->percentile(99.99)),
+                     num(c.h->max()), num(c.h->mean()));
+    first = false;
+  }
+  o += "\n  },\n";
+  o += fmt::format(
+      "  \"cache\": {{\"hits\": {}, \"misses\": {}, \"unclassified\": {}, \"hit_ratio\": {}, "
+      "\"byte_hit_ratio\": {}, "
+      "\"body_bytes\": {}, \"hit_body_bytes\": {}, \"miss_body_bytes\": {}}},\n",
+      num(r.hits), num(r.misses), num(r.unclassified), num(r.hit_ratio()), num(r.byte_hit_ratio()),
+      num(r.body_bytes), num(r.hit_body_bytes), num(r.miss_body_bytes));
+  o += fmt::format("  \"status\": {{\"2xx\": {}, \"3xx\": {}, \"4xx\": {}, \"5xx\": {}}},\n",
+                   num(r.status_1xx_2xx), num(r.status_3xx), num(r.status_4xx), num(r.status_5xx));
+  o += fmt::format(
+      "  \"errors\": {{\"connect\": {}, \"timeout\": {}, \"io\": {}, \"parse\": {}, \"total\": {}, "
+      "\"reconnects\": {}}},\n",
+      num(r.err_connect), num(r.err_timeout), num(r.err_io), num(r.err_parse), num(r.errors()),
+      num(r.reconnects));
+  o += fmt::format("  \"open_model\": {{\"rate\": {}, \"late_sends\": {}, \"max_backlog\": {}}},\n",
+                   num(i.rate), num(r.late_sends), num(r.max_backlog));
+  o += "  \"memory\": {";
+  if (r.rss_start > 0) {
+    o += fmt::format(
+        "\"rss_start_bytes\": {}, \"rss_end_bytes\": {}, \"rss_max_bytes\": {}, \"rss_growth_bytes\": {}",
+        num(r.rss_start), num(r.rss_end), num(r.rss_max),
+        num(static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start)));
+    if (auto ov = bytes_per_entry_overhead(rep))
+      o += fmt::format(", \"bytes_per_entry_overhead\": {}", num(*ov));
+  }
+  o += "},\n";
+  auto snapshot = [&](const CounterSnapshot& s) {
+    std::string t = "{";
+    for (std::size_t k = 0; k < s.fields.size(); ++k) {
+      t += fmt::format("{}{}: {}", k ? ", " : "", json_string(s.fields[k].first), num(s.fields[k].second));
+    }
+    return t + "}";
+  };
+  if (rep.admin_delta || rep.admin_end) {
+    o += "  \"admin\": {";
+    std::string sep;
+    if (rep.admin_delta) {
+      o += "\"delta\": " + snapshot(*rep.admin_delta);
+      sep = ", ";
+      if (auto hr = admin_hit_ratio(*rep.admin_delta)) o += fmt::format(", \"hit_ratio\": {}", num(*hr));
+    }
+    if (rep.admin_end) o += sep + "\"end\": " + snapshot(*rep.admin_end);
+    o += "},\n";
+  }
+  if (rep.origin_delta) {
+    o += fmt::format("  \"origin\": {},\n", snapshot(*rep.origin_delta));
+  }
+  o += "  \"series\": [";
+  for (std::size_t k = 0; k < r.series.size(); ++k) {
+    const Sample& s = r.series[k];
+    o += fmt::format(
+        "{}\n    {{\"t_s\": {}, \"responses\": {}, \"hits\": {}, \"misses\": {}, \"errors\": {}, "
+        "\"body_bytes\": {}, "
+        "\"hit_body_bytes\": {}, \"p50_ns\": {}, \"p99_ns\": {}, \"rss_bytes\": {}}}",
+        k ? "," : "", num(s.t_s), num(s.responses), num(s.hits), num(s.misses), num(s.errors),
+        num(s.body_bytes), num(s.hit_body_bytes), num(s.p50_ns), num(s.p99_ns), num(s.rss_bytes));
+  }
+  o += r.series.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return o;
+}
+
+std::string render_svg(const BenchReport& rep) {
+  const LoadResult& r = rep.result;
+  constexpr int W = 900, H = 360, L = 70, R = 60, T = 30, B = 50;
+  const int pw = W - L - R, ph = H - T - B;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      W, 2 * H);
+  // Panel 1: percentile spectrum, x = log10(1/(1-q)) from q=0 to 99.999%.
+  double ymax = 0;
+  for (const auto& c : latency_classes(r))
+    ymax = std::max(ymax, static_cast<double>(c.h->percentile(99.999)) / 1e6);
+  if (ymax <= 0) ymax = 1;
+  const double xmax = 5;  // 99.999%
+  auto px = [&](double x) { return L + x / xmax * pw; };
+  auto py = [&](double y, double top) { return T + ph - y / top * ph; };
+  s += fmt::format("<text x=\"{}\" y=\"18\" font-weight=\"bold\">latency by percentile ({})</text>\n", L,
+                   rep.info.target);
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
+                   T, pw, ph);
+  const char* labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
+  for (int k = 0; k <= 5; ++k) {
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(k), T + ph + 16,
+                     labels[k]);
+  }
+  for (int k = 0; k <= 4; ++k) {
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2f} ms</text>\n", L - 4,
+                     py(ymax * k / 4, ymax) + 4, ymax * k / 4);
+  }
+  const char* colours[] = {"#222", "#2a7", "#d52"};
+  int ci = 0;
+  for (const auto& c : latency_classes(r)) {
+    if (c.h->count() > 0) {
+      std::string pts;
+      for (int k = 0; k <= 200; ++k) {
+        const double x = xmax * k / 200;
+        const double q = 100.0 * (1 - std::pow(10.0, -x));
+        pts += fmt::format("{:.1f},{:.1f} ", px(x), py(static_cast<double>(c.h->percentile(q)) / 1e6, ymax));
+      }
+      s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+                       colours[ci], pts);
+      s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 10, T + 16 + 14 * ci,
+                       colours[ci], c.name);
+    }
+    ++ci;
+  }
+  // Panel 2: throughput (left axis) and hit ratio (right axis, 0..100%) per second.
+  const int T2 = H + T;
+  double rmax = 1, tmax = 1;
+  for (const auto& x : r.series) {
+    rmax = std::max(rmax, static_cast<double>(x.responses));
+    tmax = std::max(tmax, x.t_s);
+  }
+  auto qx = [&](double t) { return L + t / tmax * pw; };
+  auto qy = [&](double v, double top) { return T2 + ph - v / top * ph; };
+  s += fmt::format(
+      "<text x=\"{}\" y=\"{}\" font-weight=\"bold\">responses per second (black), hit ratio (green)</text>\n",
+      L, T2 - 12);
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
+                   T2, pw, ph);
+  std::string thr, hit;
+  double prev_t = 0;
+  for (const auto& x : r.series) {
+    const double dt = std::max(1e-3, x.t_s - prev_t);
+    prev_t = x.t_s;
+    thr += fmt::format("{:.1f},{:.1f} ", qx(x.t_s), qy(static_cast<double>(x.responses) / dt, rmax));
+    if (x.hits + x.misses) {
+      hit += fmt::format("{:.1f},{:.1f} ", qx(x.t_s),
+                         qy(static_cast<double>(x.hits) / static_cast<double>(x.hits + x.misses), 1.0));
+    }
+  }
+  s += fmt::format("<polyline fill=\"none\" stroke=\"#222\" stroke-width=\"1.5\" points=\"{}\"/>\n", thr);
+  s += fmt::format("<polyline fill=\"none\" stroke=\"#2a7\" stroke-width=\"1.5\" points=\"{}\"/>\n", hit);
+  for (int k = 0; k <= 4; ++k) {
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0f}</text>\n", L - 4,
+                     qy(rmax * k / 4, rmax) + 4, rmax * k / 4);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}%</text>\n", L + pw + 4, qy(0.25 * k, 1.0) + 4, 25 * k);
+  }
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds</text>\n", L + pw / 2,
+                   T2 + ph + 30);
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n", qx(tmax),
+                   T2 + ph + 16, tmax);
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace cachefwd::load
