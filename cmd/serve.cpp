@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "commands.h"
 #include "proxy/server.h"
+#include "rules/rule.h"
 
 namespace {
 
@@ -37,6 +38,18 @@ struct ServeFlags {
   std::string drain_timeout = "10s";
   bool dump_config = false;
   std::string config;
+  std::string ttl_mode = "respect";
+  std::string min_ttl = "0";
+  std::string max_ttl = "0";
+  bool heuristic = false;
+  std::string cache_status;
+  std::string cache_methods = "GET,HEAD";
+  std::string key_query = "all";
+  std::string key_ignore_query;
+  std::string key_headers;
+  std::string key_cookies;
+  bool cache_set_cookie = false;
+  std::vector<std::string> rules;
 };
 
 // argv as given, for re-reading the configuration on SIGHUP with the same overrides.
@@ -74,7 +87,7 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
       fail(fmt::format("--upstream wants an http URL such as http://127.0.0.1:8080 (got '{}')", f.upstream));
     c.upstream = u;
   }
-  c.policy.default_ttl_ms = duration_flag("--ttl", f.ttl);
+  duration_flag("--ttl", f.ttl);
   c.store_limits.max_bytes = size_flag("--max-bytes", f.max_bytes);
   c.store_limits.max_entries = f.max_entries;
   c.max_object_size = size_flag("--max-object-size", f.max_object_size);
@@ -105,7 +118,36 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
   c.cache_enabled = !f.no_cache;
-  c.policy.stale_if_error_ms = duration_flag("--stale-if-error", f.stale_if_error);
+  // The global cache flags are the default rule: build it with the rule parser, so flags and
+  // --rule options share one meaning and one validation.
+  auto list = [](std::string v, char sep) {
+    for (auto& ch : v)
+      if (ch == ',') ch = sep;
+    return v;
+  };
+  std::string spec = fmt::format(
+      "ttl={},ttl-mode={},min-ttl={},max-ttl={},heuristic={},stale-if-error={},key-query={},cache-methods={},"
+      "set-cookie={},cache-status={},key-ignore-query={},key-headers={},key-cookies={}",
+      f.ttl, f.ttl_mode, f.min_ttl, f.max_ttl, f.heuristic ? "on" : "off", f.stale_if_error, f.key_query,
+      list(f.cache_methods, '|'), f.cache_set_cookie ? "store" : "no-store", list(f.cache_status, ';'),
+      list(f.key_ignore_query, '|'), list(f.key_headers, '|'), list(f.key_cookies, '|'));
+  std::string err;
+  auto def = rules::parse_rule(spec, rules::Rule{}, &err);
+  if (!def) fail("--" + err);
+  def->cache_enabled = !f.no_cache;
+  auto set = std::make_shared<rules::RuleSet>(*def);
+  for (auto& r : f.rules) {
+    auto rule = rules::parse_rule(r, *def, &err);
+    if (!rule) fail(fmt::format("--rule '{}': {}", r, err));
+    try {
+      set->add(std::move(*rule));
+    } catch (const std::exception& e) {
+      fail(fmt::format("--rule '{}': {}", r, e.what()));
+    }
+  }
+  c.policy = def->policy;
+  c.rules = std::move(set);
+  duration_flag("--stale-if-error", f.stale_if_error);
   c.coalesce = !f.no_coalesce;
   c.coalesce_timeout_ms = duration_flag("--coalesce-timeout", f.coalesce_timeout);
   c.hit_for_miss_ms = duration_flag("--hit-for-miss", f.hit_for_miss);
@@ -152,6 +194,20 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("coalesce-timeout = {}\n", q(f.coalesce_timeout));
   out += fmt::format("hit-for-miss = {}\n", q(f.hit_for_miss));
   out += fmt::format("drain-timeout = {}\n", q(f.drain_timeout));
+  out += fmt::format("ttl-mode = {}\n", q(f.ttl_mode));
+  out += fmt::format("min-ttl = {}\n", q(f.min_ttl));
+  out += fmt::format("max-ttl = {}\n", q(f.max_ttl));
+  out += fmt::format("heuristic = {}\n", f.heuristic);
+  out += fmt::format("cache-status = {}\n", q(f.cache_status));
+  out += fmt::format("cache-methods = {}\n", q(f.cache_methods));
+  out += fmt::format("key-query = {}\n", q(f.key_query));
+  out += fmt::format("key-ignore-query = {}\n", q(f.key_ignore_query));
+  out += fmt::format("key-headers = {}\n", q(f.key_headers));
+  out += fmt::format("key-cookies = {}\n", q(f.key_cookies));
+  out += fmt::format("cache-set-cookie = {}\n", f.cache_set_cookie);
+  std::string rules;
+  for (auto& r : f.rules) rules += (rules.empty() ? "" : ", ") + q(r);
+  out += fmt::format("rule = [{}]\n", rules);
   return out;
 }
 
@@ -187,7 +243,8 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
     auto* opt = first.get_option_no_throw("--" + item.name);
     if (!opt) throw ConfigError(fmt::format("--config {}: unknown setting '{}'", flags.config, item.name));
     if (opt->count() > 0) continue;  // given on the command line: that wins
-    if (item.name == "no-cache" || item.name == "no-coalesce") {  // flags: on when true
+    if (item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
+        item.name == "cache-set-cookie") {  // flags: on when true
       if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "1")) args.push_back("--" + item.name);
       continue;
     }
@@ -330,6 +387,33 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--hit-for-miss", flags->hit_for_miss,
                   "How long a key whose response could not be stored skips coalescing (0 = never)")
       ->capture_default_str();
+  cmd->add_option("--ttl-mode", flags->ttl_mode,
+                  "respect: the origin's lifetime wins and --ttl only fills in; override: every storable "
+                  "response lives --ttl whatever the origin said (no-store/private still win); clamp: the "
+                  "lifetime is clamped into [--min-ttl, --max-ttl]")
+      ->capture_default_str();
+  cmd->add_option("--min-ttl", flags->min_ttl, "Lower bound of the lifetime with --ttl-mode clamp")->capture_default_str();
+  cmd->add_option("--max-ttl", flags->max_ttl, "Upper bound of the lifetime with --ttl-mode clamp (0 = none)")
+      ->capture_default_str();
+  cmd->add_flag("--heuristic", flags->heuristic,
+                "Give responses with Last-Modified and no explicit lifetime 10% of their age (RFC 9111 §4.2.2)");
+  cmd->add_option("--cache-status", flags->cache_status,
+                  "Store these statuses for exactly this long, e.g. 404=30s,500=5s,502=5s (negative caching; "
+                  "keep error TTLs short: a cached outage hides recovery)");
+  cmd->add_option("--cache-methods", flags->cache_methods,
+                  "Methods whose responses may be stored; POST is keyed on a SHA-256 of the request body")
+      ->capture_default_str();
+  cmd->add_option("--key-query", flags->key_query, "Query string in the cache key: all (as sent), sorted, none")
+      ->capture_default_str();
+  cmd->add_option("--key-ignore-query", flags->key_ignore_query,
+                  "Query parameters left out of the key, globs, e.g. 'utm_*,fbclid'");
+  cmd->add_option("--key-headers", flags->key_headers, "Request headers whose values become part of the key");
+  cmd->add_option("--key-cookies", flags->key_cookies, "Cookies whose values become part of the key");
+  cmd->add_flag("--cache-set-cookie", flags->cache_set_cookie,
+                "Store responses that carry Set-Cookie (off: one user's cookie must never reach another)");
+  cmd->add_option("--rule", flags->rules,
+                  "A per-route policy, repeatable, first match wins; 'cachefwd serve --help-rules' lists the "
+                  "options, e.g. name=users,host=api.example.com,path=/v1/users/*,ttl=30s,max-entries=100");
   cmd->add_option("--drain-timeout", flags->drain_timeout,
                   "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for at most this long, exit 0")
       ->capture_default_str();
@@ -342,7 +426,8 @@ void register_serve(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "Run the caching HTTP proxy (forward proxy, or gateway with --upstream)");
   add_serve_options(cmd, flags.get());
-  cmd->callback([] {
+  // The callback keeps `flags` alive: CLI11 writes into it while parsing.
+  cmd->callback([flags] {
     for (size_t i = 0; i < g_argv.size(); ++i) {
       if (g_argv[i] == "serve") {
         g_serve_argv.assign(g_argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, g_argv.end());

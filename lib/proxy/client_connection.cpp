@@ -12,7 +12,10 @@
 #include "cache/store/stored_response.h"
 #include "http/cache_control.h"
 #include "http/hop_by_hop.h"
+#include "http/range.h"
 #include "http/status.h"
+#include "metrics/access_log.h"
+#include "proxy/access_logger.h"
 #include "proxy/connect_tunnel.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/upstream_request.h"
@@ -72,6 +75,7 @@ void ClientConnection::start() {
       uv_ip6_name(in6, text, sizeof(text));
     }
   }
+  peer_ = text;
   uv_tcp_nodelay(&tcp_, 1);
   reading_ = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
@@ -154,6 +158,13 @@ void ClientConnection::dispatch(http::Request req) {
   auto& cfg = server_.config();
   auto& stats = server_.stats();
   stats.requests++;
+  request_start_ns_ = uv_hrtime();
+  request_time_ = wall_clock_now();
+  resp_status_ = 0;
+  resp_cache_status_.clear();
+  resp_hit_ = false;
+  resp_body_bytes_ = 0;
+  upstream_ms_ = -1;
   current_ = std::move(req);
   http::Request& req_ = current_;
   request_keep_alive_ = req_.keep_alive;
@@ -220,19 +231,30 @@ void ClientConnection::dispatch(http::Request req) {
     route.target.has_query = has_query;
   }
   current_url_ = route.target.url();
+  current_key_.clear();
+  rules_ = cfg.rules;
+  current_rule_ = &rules_->match(route.target.host, route.target.path, req_.method);
+  const rules::Rule& rule = *current_rule_;
 
-  bool cacheable_method = req_.method == "GET" || req_.method == "HEAD";
-  if (cfg.cache_enabled && cacheable_method) {
+  bool lookup_method = req_.method == "GET" || req_.method == "HEAD" ||
+                       (rule.policy.cacheable_methods.count(req_.method) && req_.method == "POST");
+  if (cfg.cache_enabled && rule.cache_enabled && lookup_method) {
     handle_cacheable(route);
     return;
   }
   stats.bypasses++;
   FetchPlan plan;
-  plan.fwd = cacheable_method ? "bypass" : "method";
+  plan.fwd = lookup_method ? "bypass" : "method";
+  if (lookup_method) plan.detail = "rule";
   plan.method = req_.method;
   plan.request_time = wall_clock_now();
-  plan.policy = cfg.policy;
+  plan.policy = rule.policy;
   plan.max_object_size = cfg.max_object_size;
+  // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
+  if (!policy::is_safe_method(req_.method)) {
+    plan.invalidate_target = route.target;
+    plan.invalidate_key_policy = rule.key;
+  }
   start_fetch(std::move(plan), route, false);
 }
 
@@ -241,7 +263,8 @@ void ClientConnection::handle_cacheable(Route& route) {
   auto& stats = server_.stats();
   const http::Request& req = current_;
   UnixMillis now = wall_clock_now();
-  current_key_ = cache::key::primary_key("GET", route.target);
+  const rules::Rule& rule = *current_rule_;
+  current_key_ = cache::key::build_key(req.method, route.target, req.headers, req.body, rule.key);
   bool has_range = req.headers.has("range");
 
   FetchPlan plan;
@@ -249,7 +272,7 @@ void ClientConnection::handle_cacheable(Route& route) {
   plan.key = current_key_;
   plan.method = req.method;
   plan.request_time = now;
-  plan.policy = cfg.policy;
+  plan.policy = rule.policy;
   plan.max_object_size = cfg.max_object_size;
 
   if (auto entry = server_.lookup(current_key_, req.headers)) {
@@ -345,7 +368,7 @@ void ClientConnection::restart_uncoalesced(std::string_view detail) {
   plan.key = current_key_;
   plan.method = current_.method;
   plan.request_time = wall_clock_now();
-  plan.policy = cfg.policy;
+  plan.policy = current_rule_ ? current_rule_->policy : cfg.policy;
   plan.max_object_size = cfg.max_object_size;
   Route route;
   http::parse_absolute_target(current_url_, route.target);
@@ -358,19 +381,82 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
   sub_ = nullptr;
   UnixMillis now = wall_clock_now();
   std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
+  auto tail = [&](std::string& head) {
+    head += "Age: ";
+    head += std::to_string(policy::age_header_seconds(age));
+    head += "\r\nCache-Status: ";
+    head += cache_status;
+    head += "\r\n";
+    if (!request_keep_alive_) head += "Connection: close\r\n";
+    else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
+    head += "\r\n";
+  };
+  bool hit = cache_status.find("hit") != std::string_view::npos;
+  const auto& req = current_;
+  std::uint64_t length = entry->body ? entry->body->size() : 0;
+  // RFC 9111 §4.3.2: the client's own If-None-Match / If-Modified-Since, answered from the store.
+  if (entry->status == 200 && (req.method == "GET" || req.method == "HEAD") &&
+      policy::client_precondition_304(req.headers, entry->headers, entry->status, entry->response_time)) {
+    std::string head = "HTTP/1.1 304 Not Modified\r\n";
+    auto fields = policy::not_modified_response_headers(entry->headers);
+    for (auto& h : fields.fields()) {
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
+    }
+    tail(head);
+    note_response(304, cache_status, hit);
+    write({head});
+    response_done(false);
+    return;
+  }
+  // RFC 9110 §14: a single range of a stored full 200 is answered with 206 from the same bytes.
+  if (entry->status == 200 && req.headers.has("range")) {
+    auto rr = http::evaluate_range_request(req.method, req.headers, entry->headers, length);
+    if (rr.decision != http::RangeDecision::full) {
+      bool partial = rr.decision == http::RangeDecision::partial;
+      int status = partial ? 206 : 416;
+      std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, http::reason_phrase(status));
+      for (auto& h : entry->headers.fields()) {
+        if (iequals(h.name, "content-length") || iequals(h.name, "age") || iequals(h.name, "content-range")) continue;
+        head += h.name;
+        head += ": ";
+        head += h.value;
+        head += "\r\n";
+      }
+      std::string_view body;
+      if (partial) {
+        head += "Content-Range: " + http::format_content_range(rr.range, length) + "\r\n";
+        head += fmt::format("Content-Length: {}\r\n", rr.range.size());
+        body = std::string_view(*entry->body).substr(static_cast<std::size_t>(rr.range.first),
+                                                    static_cast<std::size_t>(rr.range.size()));
+      } else {
+        head += "Content-Range: " + http::format_unsatisfied_content_range(length) + "\r\nContent-Length: 0\r\n";
+      }
+      tail(head);
+      note_response(status, cache_status, hit);
+      if (request_is_head_ || body.empty()) {
+        write({head});
+      } else {
+        write({head, body}, entry->body);
+        note_body_bytes(body.size());
+      }
+      response_done(false);
+      return;
+    }
+  }
   std::string head;
   head.reserve(entry->head.size() + 96);
   head += entry->head;
-  head += "Age: ";
-  head += std::to_string(policy::age_header_seconds(age));
-  head += "\r\nCache-Status: ";
-  head += cache_status;
-  head += "\r\n";
-  if (!request_keep_alive_) head += "Connection: close\r\n";
-  else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
-  head += "\r\n";
-  if (request_is_head_ || !entry->body) write({head});
-  else write({head, *entry->body}, entry->body);
+  tail(head);
+  note_response(entry->status, cache_status, hit);
+  if (request_is_head_ || !entry->body) {
+    write({head});
+  } else {
+    write({head, *entry->body}, entry->body);
+    note_body_bytes(entry->body->size());
+  }
   response_done(false);
 }
 
@@ -469,7 +555,38 @@ void ClientConnection::begin_drain() {
   request_keep_alive_ = false;
 }
 
+void ClientConnection::log_response() {
+  if (resp_status_ == 0) return;
+  auto& stats = server_.stats();
+  stats.bytes_sent += resp_body_bytes_;
+  if (resp_hit_) {
+    stats.hit_bytes += resp_body_bytes_;
+    stats.hit_latency.observe(static_cast<std::int64_t>(uv_hrtime() - request_start_ns_));
+  }
+  if (auto* log = server_.access_log()) {
+    metrics::AccessRecord r;
+    r.client_addr = peer_;
+    r.time = request_time_;
+    r.method = current_.method;
+    r.target = current_.target;
+    r.http_version = fmt::format("{}.{}", current_.version_major, current_.version_minor);
+    r.status = resp_status_;
+    r.response_bytes = resp_body_bytes_;
+    if (auto* ref = current_.headers.find("referer")) r.referer = *ref;
+    if (auto* ua = current_.headers.find("user-agent")) r.user_agent = *ua;
+    std::string_view cs = resp_cache_status_;
+    if (cs.starts_with("cachefwd; ")) cs.remove_prefix(10);
+    r.cache_status = std::string(cs);
+    r.upstream_ms = upstream_ms_;
+    r.total_ms = static_cast<std::int64_t>((uv_hrtime() - request_start_ns_) / 1'000'000);
+    if (!current_key_.empty()) r.key = current_key_;
+    log->log(r);
+  }
+  resp_status_ = 0;
+}
+
 void ClientConnection::response_done(bool close_after) {
+  log_response();
   active_ = false;
   sub_ = nullptr;
   if (server_.draining()) close_after = true;
@@ -516,8 +633,13 @@ void ClientConnection::send_error(int status, std::string_view detail, std::stri
       cache_status_detail.empty() ? std::string_view("proxy-error") : cache_status_detail);
   bool close_after = !request_keep_alive_ || status == 400 || status == 413 || status == 431 || status == 403;
   head += close_after ? "Connection: close\r\n\r\n" : (request_minor_ == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n");
-  if (request_is_head_) write({head});
-  else write({head, body});
+  note_response(status, "fwd=bypass; detail=proxy-error", false);
+  if (request_is_head_) {
+    write({head});
+  } else {
+    write({head, body});
+    note_body_bytes(body.size());
+  }
   response_done(close_after);
 }
 

@@ -8,8 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/time.h"
 #include "cache/store/stored_response.h"
 #include "http/request_parser.h"
+#include "rules/rule.h"
 
 namespace cachefwd::proxy {
 
@@ -50,6 +52,14 @@ class ClientConnection {
   // Writes a stored response for the current request: handles HEAD, the client's own
   // conditionals (304) and Range (206/416), with a generated Age (RFC 9111 §4, §4.3.2, §5.1).
   void serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry, std::string_view cache_status);
+  // What the current response is, for the access log and metrics.
+  void note_response(int status, std::string_view cache_status, bool hit) {
+    resp_status_ = status;
+    resp_cache_status_.assign(cache_status);
+    resp_hit_ = hit;
+  }
+  void note_body_bytes(std::uint64_t n) { resp_body_bytes_ += n; }
+  void note_upstream_ms(std::int64_t ms) { upstream_ms_ = ms; }
   // A fetch this request had joined will not answer it: fetch on its own instead.
   void restart_uncoalesced(std::string_view detail);
   const http::Request& current_request() const { return current_; }
@@ -97,8 +107,19 @@ class ClientConnection {
   http::Request current_;
   std::string current_url_;          // the upstream URL of the current request
   std::string current_key_;          // its cache key, when cacheable
+  std::shared_ptr<const rules::RuleSet> rules_;  // keeps current_rule_ alive across a reload
+  const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
+  std::string peer_;                 // client address, for logs
+  std::uint64_t request_start_ns_ = 0;
+  UnixMillis request_time_ = 0;
+  int resp_status_ = 0;
+  std::string resp_cache_status_;
+  bool resp_hit_ = false;
+  std::uint64_t resp_body_bytes_ = 0;
+  std::int64_t upstream_ms_ = -1;
+  void log_response();
 
   friend class UpstreamExchange;
   friend class ConnectTunnel;

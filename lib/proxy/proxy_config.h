@@ -1,6 +1,7 @@
 #pragma once
 // Everything `cachefwd serve` is configured with, immutable once the server starts.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -10,6 +11,8 @@
 #include "cache/policy/config.h"
 #include "cache/store/store.h"
 #include "http/request.h"
+#include "metrics/access_log.h"
+#include "rules/rule.h"
 #include "http/request_parser.h"
 #include "upstream/upstream_client.h"
 
@@ -29,7 +32,10 @@ struct ProxyConfig {
   std::vector<Cidr> allow;             // proxy clients; loopback by default (an open proxy is an incident)
   std::set<std::uint16_t> connect_ports{443};
   bool cache_enabled = true;
-  cache::policy::PolicyConfig policy;
+  // Per-route policy; the default rule carries the global flags. Shared so that a request keeps
+  // the rule it matched even if SIGHUP swaps the set while it runs.
+  std::shared_ptr<const rules::RuleSet> rules = std::make_shared<const rules::RuleSet>(rules::Rule{});
+  cache::policy::PolicyConfig policy;  // the default rule's, kept for code that has no route
   cache::store::StoreLimits store_limits;
   std::string eviction_policy = "lru";
   std::uint64_t max_object_size = 16ULL << 20;  // bigger responses stream through uncached
@@ -41,6 +47,8 @@ struct ProxyConfig {
   std::int64_t hit_for_miss_ms = 30'000;         // an uncacheable key skips coalescing this long
   std::int64_t drain_timeout_ms = 10'000;        // SIGTERM: how long in-flight requests may finish
   std::string via_name = "cachefwd";
+  std::string access_log;  // path, "-" for stdout, empty = none
+  metrics::AccessLogFormat access_log_format = metrics::AccessLogFormat::combined;
 };
 
 }  // namespace cachefwd::proxy

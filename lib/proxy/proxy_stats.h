@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 
+#include "metrics/latency_histogram.h"
+
 namespace cachefwd::proxy {
 
 // Counters the server keeps; rendered by the admin API (issue #4) and read by tests.
@@ -19,6 +21,14 @@ struct ProxyStats {
   std::uint64_t coalesced = 0;      // requests that joined another request's fetch
   std::uint64_t revalidated = 0;    // stale entries refreshed by a 304
   std::uint64_t stale_served = 0;   // stale-while-revalidate and stale-if-error answers
+  std::uint64_t purged = 0;         // entries removed by purge and invalidation
+  std::uint64_t invalidations = 0;  // unsafe requests that invalidated stored responses (§4.4)
+  std::uint64_t bytes_sent = 0;     // response body bytes to clients
+  std::uint64_t hit_bytes = 0;      // of which served from the store
+  std::uint64_t upstream_connect_errors = 0;
+  std::uint64_t upstream_timeouts = 0;
+  metrics::LatencyHistogram hit_latency;       // request complete → response handed to the socket
+  metrics::LatencyHistogram upstream_latency;  // fetch started → response head received
 };
 
 }  // namespace cachefwd::proxy

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/strings.h"
+#include "proxy/access_logger.h"
 #include "proxy/client_connection.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/vary.h"
@@ -115,7 +116,15 @@ std::shared_ptr<const cache::StoredResponse> Server::lookup(const std::string& k
   return e;
 }
 
+void Server::reopen_logs() {
+  if (access_log_) access_log_->reopen();
+}
+
 std::optional<std::string> Server::start() {
+  if (!config_.access_log.empty()) {
+    access_log_ = std::make_unique<AccessLogger>(loop_, config_.access_log, config_.access_log_format);
+    if (auto err = access_log_->open(); !err.empty()) return err;
+  }
   for (auto& addr : config_.listen) {
     sockaddr_storage sa{};
     if (uv_ip4_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in*>(&sa)) != 0 &&
@@ -215,6 +224,7 @@ void Server::stop() {
   std::vector<ClientConnection*> conns(connections_.begin(), connections_.end());
   for (auto* c : conns) c->close();
   upstream_->shutdown();
+  if (access_log_) access_log_->close();
   for (auto* x : retired_) delete x;
   retired_.clear();
   std::vector<UpstreamExchange*> left(exchanges_.begin(), exchanges_.end());

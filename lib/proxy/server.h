@@ -20,6 +20,7 @@
 namespace cachefwd::proxy {
 
 class ClientConnection;
+class AccessLogger;
 class UpstreamExchange;
 
 class Server {
@@ -51,6 +52,9 @@ class Server {
   std::vector<std::uint16_t> bound_ports() const;
 
   void connection_closed(ClientConnection* c);
+  // The access log, when --access-log is set.
+  AccessLogger* access_log() { return access_log_.get(); }
+  void reopen_logs();
 
   // Fetches that later requests for the same key may join.
   std::unordered_map<std::string, UpstreamExchange*>& inflight() { return inflight_; }
@@ -77,6 +81,7 @@ class Server {
   std::unique_ptr<upstream::UpstreamClient> upstream_;
   std::vector<uv_tcp_t*> listeners_;
   std::unordered_set<ClientConnection*> connections_;
+  std::unique_ptr<AccessLogger> access_log_;
   bool stopping_ = false;
   bool draining_ = false;
   uv_timer_t* drain_timer_ = nullptr;

@@ -28,17 +28,6 @@ std::string stale_status(int fwd_status, bool stored, std::string_view detail) {
   return policy::format_cache_status(cs);
 }
 
-// RFC 9111 §3.2: the 304's fields replace the stored ones, except the stored length.
-void merge_not_modified(http::Headers& stored, const http::Headers& fresh) {
-  for (auto& h : fresh.fields()) {
-    if (iequals(h.name, "content-length")) continue;
-    stored.remove(h.name);
-  }
-  for (auto& h : fresh.fields()) {
-    if (iequals(h.name, "content-length")) continue;
-    stored.add(h.name, h.value);
-  }
-}
 }  // namespace
 
 UpstreamExchange::UpstreamExchange(Server& server, FetchPlan plan) : server_(server), plan_(std::move(plan)) {
@@ -74,6 +63,7 @@ void UpstreamExchange::leave_inflight() {
 }
 
 void UpstreamExchange::start(upstream::FetchRequest request) {
+  if (plan_.stale) request_copy_ = request;  // kept in case the 304 cannot be used
   fetch_ = server_.upstream().start(std::move(request), this);
 }
 
@@ -153,6 +143,7 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
   status_ = status;
   response_time_ = wall_clock_now();
   head_known_ = true;
+  server_.stats().upstream_latency.observe((response_time_ - plan_.request_time) * 1'000'000);
   if (coalesce_timer_) uv_timer_stop(coalesce_timer_);
 
   if (auto* cl = headers.find("content-length")) {
@@ -164,29 +155,45 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
   std::string via = headers.combined("via");
   headers.set("Via", via.empty() ? "1.1 " + cfg.via_name : via + ", 1.1 " + cfg.via_name);
 
-  if (plan_.stale && status == 304) {
+  if (plan_.stale && status == 304 && policy::not_modified_selects(plan_.stale->headers, headers)) {
     // RFC 9111 §4.3.3: freshen the stored response with the 304's fields and serve it.
     auto refreshed = std::make_shared<cache::StoredResponse>(*plan_.stale);
     http::Headers merged = plan_.stale->headers;
-    merge_not_modified(merged, headers);
+    policy::update_stored_headers(merged, headers, plan_.policy);
     refreshed->headers = std::move(merged);
     refreshed->request_time = plan_.request_time;
     refreshed->response_time = response_time_;
-    refreshed->corrected_initial_age_ms =
-        policy::corrected_initial_age_ms(refreshed->headers, plan_.request_time, response_time_);
+    // The age comes from the 304 itself: a stale Age of the old response must not linger.
+    refreshed->corrected_initial_age_ms = policy::corrected_initial_age_ms(headers, plan_.request_time, response_time_);
     refreshed->freshness_lifetime_ms =
         policy::freshness_lifetime_ms(plan_.stale->status, refreshed->headers, response_time_, plan_.policy);
     refreshed->cache_control = http::parse_cache_control(refreshed->headers);
-    refreshed->head = serialize_stored_head(refreshed->status, refreshed->headers, refreshed->body ? refreshed->body->size() : 0);
+    refreshed->head =
+        serialize_stored_head(refreshed->status, refreshed->headers, refreshed->body ? refreshed->body->size() : 0);
     server_.stats().revalidated++;
+    fetch_done_ = true;
+    leave_inflight();
+    // The 304 may have made the response unstorable (no-store, private): then serve it, keep nothing.
+    auto verdict = policy::storability("GET", plan_.request_headers, refreshed->status, refreshed->headers, plan_.policy);
     std::string key = refreshed->key;
     auto charge = refreshed->charge();
     std::shared_ptr<const cache::StoredResponse> entry = refreshed;
-    server_.store().insert(key, entry, charge);
-    fetch_done_ = true;
-    leave_inflight();
-    serve_entry_to_all(entry, stale_status(304, true, "revalidated"));
+    if (verdict.storable) server_.store().insert(key, entry, charge);
+    else server_.store().erase(key);
+    serve_entry_to_all(entry, stale_status(304, verdict.storable, "revalidated"));
     maybe_retire();
+    return;
+  }
+  if (plan_.stale && status == 304) {
+    // RFC 9111 §4.3.4: the 304 selects no stored response (its validators do not match ours), so
+    // it cannot complete this request: ask again, unconditionally.
+    server_.upstream().cancel(fetch_);
+    head_known_ = false;
+    plan_.stale.reset();
+    upstream::FetchRequest again = std::move(request_copy_);
+    again.headers.remove("if-none-match");
+    again.headers.remove("if-modified-since");
+    fetch_ = server_.upstream().start(std::move(again), this);
     return;
   }
   if (plan_.stale && status >= 500 && stale_if_error_allowed()) {
@@ -262,8 +269,11 @@ void UpstreamExchange::send_head(Subscription& sub) {
   cs.stored = storing_;
   cs.collapsed = !sub.first;
   cs.detail = storing_ ? std::string_view() : std::string_view(cache_status_detail_);
-  head += policy::format_cache_status(cs);
+  std::string cs_value = policy::format_cache_status(cs);
+  head += cs_value;
   head += "\r\n";
+  conn.note_response(status_, cs_value, false);
+  conn.note_upstream_ms(static_cast<std::int64_t>(response_time_ - plan_.request_time));
   bool close_after = !conn.request_keep_alive();
   bool bodyless = no_body_ || sub.head_only;
   if (!bodyless && content_length_ < 0) {
@@ -308,6 +318,7 @@ void UpstreamExchange::pump(Subscription& sub) {
         conn.write({piece});
       }
       sub.sent += n;
+      conn.note_body_bytes(n);
     }
     if (conn.closing()) return;
   }
@@ -433,6 +444,8 @@ void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view mess
     return;
   }
   server_.stats().upstream_errors++;
+  if (kind == upstream::FetchError::timeout) server_.stats().upstream_timeouts++;
+  if (kind == upstream::FetchError::connect) server_.stats().upstream_connect_errors++;
   if (!head_known_ && stale_if_error_allowed()) {
     server_.stats().stale_served++;
     serve_entry_to_all(plan_.stale, stale_status(0, false, "stale-if-error"));

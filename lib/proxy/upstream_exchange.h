@@ -12,11 +12,14 @@
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/time.h"
+#include "cache/key/key_policy.h"
 #include "cache/policy/config.h"
+#include "http/request.h"
 #include "cache/store/stored_response.h"
 #include "http/headers.h"
 #include "upstream/upstream_client.h"
@@ -39,6 +42,10 @@ struct FetchPlan {
   bool background = false;       // stale-while-revalidate refresh: runs with no subscriber
   bool coalesce = false;         // registered as the in-flight fetch for `key`
   UnixMillis request_time = 0;
+  // Unsafe methods: on a 2xx/3xx answer, drop what is stored for this target (and same-origin
+  // Location / Content-Location), RFC 9111 §4.4.
+  std::optional<http::TargetUri> invalidate_target;
+  cache::key::KeyPolicy invalidate_key_policy;
 };
 
 struct Subscription {
@@ -112,6 +119,7 @@ class UpstreamExchange : public upstream::FetchHandler {
   UnixMillis response_time_ = 0;
   std::int64_t lifetime_ms_ = 0;
   uv_timer_t* coalesce_timer_ = nullptr;
+  upstream::FetchRequest request_copy_;  // the conditional request, to repeat unconditionally
 };
 
 // The stored head: status line and fields, each CRLF-terminated, without Age (generated per

@@ -136,7 +136,7 @@ TEST(Revalidation, LastModifiedBecomesIfModifiedSince) {
     if (!r.header("If-Modified-Since").empty()) {
       OriginResponse nm;
       nm.status = 304;
-      nm.headers = {{"Cache-Control", "max-age=60"}};
+      nm.headers = {{"Cache-Control", "max-age=60"}, {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}};
       return nm;
     }
     return with("lm", {{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Cache-Control", "max-age=1"}});
@@ -149,6 +149,84 @@ TEST(Revalidation, LastModifiedBecomesIfModifiedSince) {
   auto got = origin.received();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1].header("If-Modified-Since"), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+TEST(Revalidation, A304ThatSelectsNothingIsFollowedByAnUnconditionalRequest) {
+  // RFC 9111 §4.3.4: the 304 carries another ETag than the stored one, so it freshens nothing; the
+  // client must still get the full response, never an empty 304 it did not ask for.
+  TestOrigin origin([](const OriginRequest& r) {
+    if (r.has_header("If-None-Match")) {
+      OriginResponse nm;
+      nm.status = 304;
+      nm.headers = {{"ETag", "\"other\""}, {"Cache-Control", "max-age=60"}};
+      return nm;
+    }
+    return with("full body", {{"ETag", "\"mine\""}, {"Cache-Control", "max-age=1"}});
+  });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/sel"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/sel"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "full body");
+  auto got = origin.received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_TRUE(got[1].has_header("If-None-Match"));
+  EXPECT_FALSE(got[2].has_header("If-None-Match"));
+}
+
+TEST(Revalidation, ClientConditionalIsAnsweredWith304FromAFreshEntry) {
+  TestOrigin origin([](const OriginRequest&) { return with("etagged", {{"ETag", "\"e1\""}, {"Cache-Control", "max-age=60"}}); });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/inm"));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/inm"), {"If-None-Match: W/\"e1\""});
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(r.header("ETag"), "\"e1\"");
+  auto other = proxy_get(proxy.proxy_url(), origin.url("/inm"), {"If-None-Match: \"e2\""});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.body, "etagged");
+  EXPECT_EQ(origin.requests(), 1);
+}
+
+TEST(RangeRequests, ServedFromTheStoredFullResponse) {
+  TestOrigin origin([](const OriginRequest&) { return with("0123456789", {{"Cache-Control", "max-age=60"}}); });
+  ProxyProcess proxy({});
+  proxy_get(proxy.proxy_url(), origin.url("/rg"));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/rg"), {"Range: bytes=2-5"});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "2345");
+  EXPECT_EQ(r.header("Content-Range"), "bytes 2-5/10");
+  auto suffix = proxy_get(proxy.proxy_url(), origin.url("/rg"), {"Range: bytes=-3"});
+  EXPECT_EQ(suffix.body, "789");
+  auto bad = proxy_get(proxy.proxy_url(), origin.url("/rg"), {"Range: bytes=50-60"});
+  EXPECT_EQ(bad.status, 416);
+  EXPECT_EQ(bad.header("Content-Range"), "bytes */10");
+  EXPECT_EQ(origin.requests(), 1);
+}
+
+TEST(RangeRequests, ARangeMissNeverReplacesOrEvictsTheFullEntry) {
+  TestOrigin origin([](const OriginRequest& r) {
+    if (r.has_header("Range")) {
+      OriginResponse p;
+      p.status = 206;
+      p.body = "23";
+      p.headers = {{"Content-Range", "bytes 2-3/10"}, {"Cache-Control", "max-age=60"}};
+      return p;
+    }
+    return with("0123456789", {{"Cache-Control", "max-age=60"}});
+  });
+  ProxyProcess proxy({});
+  // Range first, on a miss: forwarded, and the 206 is not stored as the object.
+  auto part = proxy_get(proxy.proxy_url(), origin.url("/rm"), {"Range: bytes=2-3"});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "23");
+  auto full = proxy_get(proxy.proxy_url(), origin.url("/rm"));
+  EXPECT_EQ(full.status, 200);
+  EXPECT_EQ(full.body, "0123456789");
+  auto again = proxy_get(proxy.proxy_url(), origin.url("/rm"));
+  EXPECT_NE(again.header("Cache-Status").find("hit"), std::string::npos);
+  EXPECT_EQ(origin.requests(), 2);
 }
 
 TEST(Revalidation, ChangedResourceReplacesTheEntry) {
