@@ -10,8 +10,12 @@
 
 #include "base/strings.h"
 #include "commands.h"
+#include "proxy/admin_server.h"
 #include "proxy/server.h"
 #include "rules/rule.h"
+#include "metrics/access_log.h"
+#include <arpa/inet.h>
+#include <array>
 
 namespace {
 
@@ -50,6 +54,14 @@ struct ServeFlags {
   std::string key_cookies;
   bool cache_set_cookie = false;
   std::vector<std::string> rules;
+  std::string access_log;
+  std::string log_format = "combined";
+  std::string admin;
+  std::string admin_token;
+  std::string admin_token_file;
+  std::string allow_purge;
+  std::string allow_dest;
+  std::string deny_dest;
 };
 
 // argv as given, for re-reading the configuration on SIGHUP with the same overrides.
@@ -147,6 +159,54 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   }
   c.policy = def->policy;
   c.rules = std::move(set);
+
+  c.access_log = f.access_log;
+  auto lf = metrics::parse_access_log_format(f.log_format);
+  if (!lf) fail(fmt::format("--log-format wants combined or json (got '{}')", f.log_format));
+  c.access_log_format = *lf;
+  auto purge = parse_cidr_list(f.allow_purge, &bad);
+  if (!purge) fail(fmt::format("--allow-purge: '{}' is not an address or CIDR range", bad));
+  c.allow_purge = *purge;
+  // Destination lists mix host globs and CIDR ranges.
+  auto dest_list = [&](const std::string& v, const char* flag, std::vector<std::string>& hosts, std::vector<Cidr>& cidrs) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      auto comma = v.find(',', start);
+      auto item = trim_ows(std::string_view(v).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (!item.empty()) {
+        if (auto cidr = Cidr::parse(item)) cidrs.push_back(*cidr);
+        else if (item.find('/') != std::string_view::npos) fail(fmt::format("{}: '{}' is not a CIDR range", flag, item));
+        else hosts.push_back(to_lower(item));
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  };
+  dest_list(f.allow_dest, "--allow-dest", c.allow_dest_hosts, c.allow_dest_cidrs);
+  dest_list(f.deny_dest, "--deny-dest", c.deny_dest_hosts, c.deny_dest_cidrs);
+  if (!f.admin.empty()) {
+    auto a = proxy::parse_listen_address(f.admin);
+    if (!a) fail(fmt::format("--admin wants ADDR:PORT (got '{}')", f.admin));
+    c.admin = *a;
+    c.admin_token = f.admin_token;
+    if (!f.admin_token_file.empty()) {
+      std::FILE* tf = std::fopen(f.admin_token_file.c_str(), "r");
+      if (!tf) fail(fmt::format("--admin-token-file: cannot read {}", f.admin_token_file));
+      char buf[512];
+      std::size_t n = std::fread(buf, 1, sizeof(buf), tf);
+      std::fclose(tf);
+      c.admin_token = std::string(trim_ows(std::string_view(buf, n)));
+      while (!c.admin_token.empty() && (c.admin_token.back() == '\n' || c.admin_token.back() == '\r')) c.admin_token.pop_back();
+    }
+    auto loopback = parse_cidr_list("127.0.0.0/8,::1");
+    std::array<std::uint8_t, 16> addr{};
+    bool is_loopback = false;
+    if (inet_pton(AF_INET, a->host.c_str(), addr.data()) == 1) is_loopback = any_contains(*loopback, addr.data(), 4);
+    else if (inet_pton(AF_INET6, a->host.c_str(), addr.data()) == 1) is_loopback = any_contains(*loopback, addr.data(), 16);
+    // An admin API that can purge everything must not be open to the network without a token.
+    if (!is_loopback && c.admin_token.empty())
+      fail(fmt::format("--admin {} is not a loopback address: give --admin-token or --admin-token-file", f.admin));
+  }
   duration_flag("--stale-if-error", f.stale_if_error);
   c.coalesce = !f.no_coalesce;
   c.coalesce_timeout_ms = duration_flag("--coalesce-timeout", f.coalesce_timeout);
@@ -208,6 +268,13 @@ std::string dump_effective(const ServeFlags& f) {
   std::string rules;
   for (auto& r : f.rules) rules += (rules.empty() ? "" : ", ") + q(r);
   out += fmt::format("rule = [{}]\n", rules);
+  out += fmt::format("access-log = {}\n", q(f.access_log));
+  out += fmt::format("log-format = {}\n", q(f.log_format));
+  out += fmt::format("admin = {}\n", q(f.admin));
+  out += fmt::format("admin-token-file = {}\n", q(f.admin_token_file));
+  out += fmt::format("allow-purge = {}\n", q(f.allow_purge));
+  out += fmt::format("allow-dest = {}\n", q(f.allow_dest));
+  out += fmt::format("deny-dest = {}\n", q(f.deny_dest));
   return out;
 }
 
@@ -280,7 +347,15 @@ int run_serve(const ServeFlags& flags) {
   int rc = 0;
   {
     proxy::Server server(&loop, config);
-    if (auto err = server.start()) {
+    std::unique_ptr<proxy::AdminServer> admin;
+    std::optional<std::string> err = server.start();
+    if (!err && config.admin) {
+      admin = std::make_unique<proxy::AdminServer>(server, *config.admin, config.admin_token);
+      err = admin->start();
+      if (!err) std::fprintf(stderr, "cachefwd: admin API on %s:%u%s\n", config.admin->host.c_str(), admin->port(),
+                             config.admin_token.empty() ? "" : " (token required)");
+    }
+    if (err) {
       std::fprintf(stderr, "cachefwd serve: %s\n", err->c_str());
       rc = 1;
     } else {
@@ -299,7 +374,8 @@ int run_serve(const ServeFlags& flags) {
       struct SignalContext {
         proxy::Server* server;
         std::int64_t drain_ms;
-      } ctx{&server, drain_ms};
+        proxy::AdminServer* admin;
+      } ctx{&server, drain_ms, admin.get()};
       uv_signal_t sigint, sigterm, sighup;
       uv_signal_init(&loop, &sigint);
       uv_signal_init(&loop, &sigterm);
@@ -309,6 +385,7 @@ int run_serve(const ServeFlags& flags) {
         auto* c = static_cast<SignalContext*>(s->data);
         std::fprintf(stderr, "cachefwd: signal %d: draining (at most %lld ms), then exiting\n", signum,
                      static_cast<long long>(c->drain_ms));
+        if (c->admin) c->admin->stop();
         c->server->drain(c->drain_ms);
         uv_walk(s->loop, [](uv_handle_t* h, void*) {
           if (h->type == UV_SIGNAL && !uv_is_closing(h)) uv_close(h, nullptr);
@@ -318,8 +395,10 @@ int run_serve(const ServeFlags& flags) {
         auto* c = static_cast<SignalContext*>(s->data);
         try {
           c->server->reload(reload_config());
+          c->server->reopen_logs();
           std::fprintf(stderr, "cachefwd: SIGHUP: configuration reloaded (cache kept)\n");
         } catch (const std::exception& e) {
+          c->server->reopen_logs();
           std::fprintf(stderr, "cachefwd: SIGHUP: configuration not reloaded, keeping the old one: %s\n", e.what());
         }
       };
@@ -328,6 +407,7 @@ int run_serve(const ServeFlags& flags) {
       uv_signal_start(&sighup, on_hup, SIGHUP);
       uv_run(&loop, UV_RUN_DEFAULT);
     }
+    if (admin) admin->stop();
     server.stop();
     uv_run(&loop, UV_RUN_DEFAULT);
   }
@@ -414,6 +494,22 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--rule", flags->rules,
                   "A per-route policy, repeatable, first match wins; 'cachefwd serve --help-rules' lists the "
                   "options, e.g. name=users,host=api.example.com,path=/v1/users/*,ttl=30s,max-entries=100");
+  cmd->add_option("--access-log", flags->access_log, "Write one line per response to FILE (- = stdout); reopened on SIGHUP");
+  cmd->add_option("--log-format", flags->log_format,
+                  "combined (Apache/nginx combined plus cache=STATUS upstream_ms=N) or json")
+      ->capture_default_str();
+  cmd->add_option("--admin", flags->admin,
+                  "Admin API listener ADDR:PORT: GET /stats, GET /metrics, POST /purge?url=|prefix=|tag=|partition=|all=1 "
+                  "(off unless given)");
+  cmd->add_option("--admin-token", flags->admin_token, "Bearer token the admin API requires (required off loopback)");
+  cmd->add_option("--admin-token-file", flags->admin_token_file, "Read the admin token from this file");
+  cmd->add_option("--allow-purge", flags->allow_purge,
+                  "Clients (CIDR list) allowed to send PURGE to the proxy port, besides loopback; others get 403");
+  cmd->add_option("--allow-dest", flags->allow_dest,
+                  "Destinations the proxy may reach: host globs and CIDR ranges (checked on the resolved address); "
+                  "when given, everything else gets 403");
+  cmd->add_option("--deny-dest", flags->deny_dest,
+                  "Destinations refused with 403: host globs and CIDR ranges, e.g. '10.0.0.0/8,169.254.0.0/16,*.internal'");
   cmd->add_option("--drain-timeout", flags->drain_timeout,
                   "On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for at most this long, exit 0")
       ->capture_default_str();

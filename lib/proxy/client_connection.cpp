@@ -17,6 +17,7 @@
 #include "metrics/access_log.h"
 #include "proxy/access_logger.h"
 #include "proxy/connect_tunnel.h"
+#include "proxy/destination_acl.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/upstream_request.h"
 #include "proxy/server.h"
@@ -65,14 +66,23 @@ void ClientConnection::start() {
   bool allowed = false;
   char text[64] = "?";
   if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    static const std::vector<Cidr> loopback = *parse_cidr_list("127.0.0.0/8,::1");
+    const std::uint8_t* bytes = nullptr;
+    int len = 0;
     if (peer.ss_family == AF_INET) {
       auto* in = reinterpret_cast<sockaddr_in*>(&peer);
-      allowed = any_contains(server_.config().allow, reinterpret_cast<const std::uint8_t*>(&in->sin_addr), 4);
+      bytes = reinterpret_cast<const std::uint8_t*>(&in->sin_addr);
+      len = 4;
       uv_ip4_name(in, text, sizeof(text));
     } else if (peer.ss_family == AF_INET6) {
       auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
-      allowed = any_contains(server_.config().allow, reinterpret_cast<const std::uint8_t*>(&in6->sin6_addr), 16);
+      bytes = reinterpret_cast<const std::uint8_t*>(&in6->sin6_addr);
+      len = 16;
       uv_ip6_name(in6, text, sizeof(text));
+    }
+    if (bytes) {
+      allowed = any_contains(server_.config().allow, bytes, len);
+      peer_may_purge_ = any_contains(loopback, bytes, len) || any_contains(server_.config().allow_purge, bytes, len);
     }
   }
   peer_ = text;
@@ -179,6 +189,7 @@ void ClientConnection::dispatch(http::Request req) {
     send_error(508, "request already passed through this proxy (Via)");
     return;
   }
+  dest_check_ = nullptr;
   if (req_.is_connect) {
     std::string host;
     std::uint16_t port = 0;
@@ -193,6 +204,7 @@ void ClientConnection::dispatch(http::Request req) {
       send_error(403, fmt::format("CONNECT to port {} is not allowed (--connect-ports)", port));
       return;
     }
+    if (!destination_permitted(host)) return;
     stats.tunnels++;
     tunnel_ = std::make_unique<ConnectTunnel>(*this, std::move(host), port);
     tunnel_->start();
@@ -230,8 +242,28 @@ void ClientConnection::dispatch(http::Request req) {
     route.target.query = query;
     route.target.has_query = has_query;
   }
+  // The gateway's upstream is the operator's own choice; in forward mode the client picks the
+  // destination, and the destination rules apply.
+  if (!cfg.upstream && !destination_permitted(route.target.host)) return;
   current_url_ = route.target.url();
   current_key_.clear();
+  if (req_.method == "PURGE") {
+    if (!peer_may_purge_) {
+      stats.client_errors++;
+      send_error(403, "PURGE is allowed from loopback and --allow-purge only");
+      return;
+    }
+    std::size_t removed = server_.purge_url(route.target);
+    std::string body = fmt::format("{{\"purged\":{}}}\n", removed);
+    int status = removed ? 200 : 404;
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n", status,
+                                   http::reason_phrase(status), body.size(), request_keep_alive_ ? "" : "Connection: close\r\n");
+    note_response(status, "fwd=bypass; detail=purge", false);
+    write({head, body});
+    note_body_bytes(body.size());
+    response_done(false);
+    return;
+  }
   rules_ = cfg.rules;
   current_rule_ = &rules_->match(route.target.host, route.target.path, req_.method);
   const rules::Rule& rule = *current_rule_;
@@ -274,6 +306,7 @@ void ClientConnection::handle_cacheable(Route& route) {
   plan.request_time = now;
   plan.policy = rule.policy;
   plan.max_object_size = cfg.max_object_size;
+  plan.partition = server_.partition_for(rule);
 
   if (auto entry = server_.lookup(current_key_, req.headers)) {
     std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
@@ -298,7 +331,9 @@ void ClientConnection::handle_cacheable(Route& route) {
         bg.method = "GET";
         bg.request_headers = req.headers;
         auto* x = new UpstreamExchange(server_, std::move(bg));
-        x->start(build_upstream_request("GET", route.target, req, entry.get(), cfg.via_name, true));
+        auto fr = build_upstream_request("GET", route.target, req, entry.get(), cfg.via_name, true);
+        fr.address_check = dest_check_;
+        x->start(std::move(fr));
       }
       std::int64_t ttl_s = -((age - lifetime + 999) / 1000);
       policy::CacheStatus cs;
@@ -348,14 +383,39 @@ void ClientConnection::handle_cacheable(Route& route) {
   start_fetch(std::move(plan), route, conditional);
 }
 
+bool ClientConnection::destination_permitted(const std::string& host) {
+  const auto& cfg = server_.config();
+  switch (check_destination_host(cfg, host)) {
+    case DestVerdict::allow:
+      return true;
+    case DestVerdict::deny:
+      server_.stats().client_errors++;
+      std::fprintf(stderr, "cachefwd: refused destination %s for client %s\n", host.c_str(), peer_.c_str());
+      send_error(403, "destination not allowed (--allow-dest / --deny-dest)", "destination-denied");
+      return false;
+    case DestVerdict::check_address: {
+      // Copies: a SIGHUP reload may replace the configuration while this request runs.
+      bool name_allowed = destination_name_allowed(cfg, host);
+      auto guard = std::make_shared<ProxyConfig>();
+      guard->allow_dest_hosts = cfg.allow_dest_hosts;
+      guard->allow_dest_cidrs = cfg.allow_dest_cidrs;
+      guard->deny_dest_cidrs = cfg.deny_dest_cidrs;
+      dest_check_ = [guard, name_allowed](const sockaddr* a) { return destination_address_allowed(*guard, a, name_allowed); };
+      return true;
+    }
+  }
+  return true;
+}
+
 void ClientConnection::start_fetch(FetchPlan plan, const Route& route, bool conditional_from_stale) {
   const http::Request& req = current_;
   plan.request_headers = req.headers;
   auto* x = new UpstreamExchange(server_, std::move(plan));
   sub_ = x->subscribe(this, request_is_head_, true);
-  x->start(build_upstream_request(req.method, route.target, req,
-                                  conditional_from_stale ? x->stale_entry() : nullptr, server_.config().via_name,
-                                  !x->key().empty()));
+  auto fr = build_upstream_request(req.method, route.target, req, conditional_from_stale ? x->stale_entry() : nullptr,
+                                   server_.config().via_name, !x->key().empty());
+  fr.address_check = dest_check_;
+  x->start(std::move(fr));
 }
 
 void ClientConnection::restart_uncoalesced(std::string_view detail) {
@@ -370,6 +430,7 @@ void ClientConnection::restart_uncoalesced(std::string_view detail) {
   plan.request_time = wall_clock_now();
   plan.policy = current_rule_ ? current_rule_->policy : cfg.policy;
   plan.max_object_size = cfg.max_object_size;
+  if (current_rule_) plan.partition = server_.partition_for(*current_rule_);
   Route route;
   http::parse_absolute_target(current_url_, route.target);
   if (request_is_head_) plan.key.clear();

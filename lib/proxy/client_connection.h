@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,7 @@ class ClientConnection {
   // A fetch this request had joined will not answer it: fetch on its own instead.
   void restart_uncoalesced(std::string_view detail);
   const http::Request& current_request() const { return current_; }
+  const std::function<bool(const sockaddr*)>& destination_check() const { return dest_check_; }
 
   static constexpr std::size_t kHighWater = 256 * 1024;
   static constexpr std::size_t kLowWater = 64 * 1024;
@@ -85,6 +87,8 @@ class ClientConnection {
   void handle_cacheable(struct Route& route);
   void start_fetch(FetchPlan plan, const struct Route& route, bool conditional_from_stale);
   void arm_idle_timer();
+  // Applies --allow-dest / --deny-dest; answers 403 and returns false when refused.
+  bool destination_permitted(const std::string& host);
   void finish_close_after_flush();
 
   Server& server_;
@@ -112,6 +116,8 @@ class ClientConnection {
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
   std::string peer_;                 // client address, for logs
+  bool peer_may_purge_ = false;      // loopback or in --allow-purge
+  std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request
   std::uint64_t request_start_ns_ = 0;
   UnixMillis request_time_ = 0;
   int resp_status_ = 0;

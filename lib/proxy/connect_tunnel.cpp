@@ -57,6 +57,11 @@ void ConnectTunnel::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res
     self->fail(502, fmt::format("cannot resolve {}: {}", self->host_, uv_strerror(status)));
     return;
   }
+  if (const auto& check = self->conn_.destination_check(); check && !check(res->ai_addr)) {
+    uv_freeaddrinfo(res);
+    self->fail(403, fmt::format("destination {} not allowed (--allow-dest / --deny-dest)", self->host_));
+    return;
+  }
   auto* r = new Remote;
   r->owner = self;
   uv_tcp_init(self->conn_.server().loop(), &r->tcp);

@@ -48,6 +48,13 @@ struct ProxyConfig {
   std::int64_t drain_timeout_ms = 10'000;        // SIGTERM: how long in-flight requests may finish
   std::string via_name = "cachefwd";
   std::string access_log;  // path, "-" for stdout, empty = none
+  std::optional<ListenAddress> admin;  // --admin
+  std::string admin_token;             // required off loopback
+  std::vector<Cidr> allow_purge;       // besides loopback, who may send PURGE to the proxy port
+  // Destinations (SSRF guard when the proxy is exposed): host globs, and CIDRs checked against
+  // the literal or resolved address. An allow list, when given, must match; a deny entry refuses.
+  std::vector<std::string> allow_dest_hosts, deny_dest_hosts;
+  std::vector<Cidr> allow_dest_cidrs, deny_dest_cidrs;
   metrics::AccessLogFormat access_log_format = metrics::AccessLogFormat::combined;
 };
 

@@ -9,6 +9,8 @@
 #include "proxy/client_connection.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/vary.h"
+#include "cache/key/cache_key.h"
+#include <set>
 
 namespace cachefwd::proxy {
 
@@ -83,7 +85,68 @@ bool Server::is_uncacheable(const std::string& key, UnixMillis now) {
   return false;
 }
 
-void Server::store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers) {
+cache::store::PartitionId Server::partition_for(const rules::Rule& rule) {
+  if (rule.max_entries == 0 && rule.max_bytes == 0) return cache::store::kDefaultPartition;
+  auto it = partitions_.find(rule.partition);
+  if (it != partitions_.end()) return it->second;
+  cache::store::StoreLimits limits;
+  limits.max_bytes = rule.max_bytes;
+  limits.max_entries = rule.max_entries;
+  auto id = store_->add_partition(limits);
+  partitions_.emplace(rule.partition, id);
+  return id;
+}
+
+std::size_t Server::purge_url(const http::TargetUri& target) {
+  std::size_t n = 0;
+  std::set<std::string> prefixes;
+  prefixes.insert(cache::key::url_key_prefix(target, config_.rules->default_rule().key));
+  for (auto& r : config_.rules->rules()) prefixes.insert(cache::key::url_key_prefix(target, r.key));
+  for (auto& p : prefixes) n += store_->erase_prefix(p);
+  stats_.purged += n;
+  return n;
+}
+
+std::size_t Server::purge_prefix(const http::TargetUri& prefix) {
+  // A key starts with scheme://host:port/path: the prefix is that, without query handling.
+  cache::key::KeyPolicy plain;
+  plain.query = cache::key::KeyPolicy::Query::none;
+  std::string p = cache::key::normalized_url(prefix, plain);
+  std::size_t n = store_->erase_prefix(p);
+  stats_.purged += n;
+  return n;
+}
+
+std::size_t Server::purge_tag(std::string_view tag) {
+  std::size_t n = store_->erase_tag(tag);
+  stats_.purged += n;
+  return n;
+}
+
+std::size_t Server::purge_partition(std::string_view partition) {
+  // Keys are url \x1f method \x1f partition [\x1f ...].
+  std::size_t n = store_->erase_if([&](std::string_view key, const cache::store::Value&) {
+    auto a = key.find(cache::key::kKeySeparator);
+    if (a == std::string_view::npos) return false;
+    auto b = key.find(cache::key::kKeySeparator, a + 1);
+    if (b == std::string_view::npos) return false;
+    auto c = key.find(cache::key::kKeySeparator, b + 1);
+    std::string_view part = key.substr(b + 1, c == std::string_view::npos ? std::string_view::npos : c - b - 1);
+    return part == partition;
+  });
+  stats_.purged += n;
+  return n;
+}
+
+std::size_t Server::purge_all() {
+  std::size_t n = store_->stats().entries;
+  store_->clear();
+  stats_.purged += n;
+  return n;
+}
+
+void Server::store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers,
+                            cache::store::PartitionId partition) {
   std::string key = entry->key;
   if (entry->headers.has("vary")) {
     auto marker = std::make_shared<cache::StoredResponse>();
@@ -97,12 +160,13 @@ void Server::store_response(std::shared_ptr<cache::StoredResponse> entry, const 
     entry->key = variant;
     auto marker_charge = marker->charge();
     std::shared_ptr<const cache::StoredResponse> m = std::move(marker);
-    store_->insert(key, std::move(m), marker_charge);
+    store_->insert(partition, key, std::move(m), marker_charge, entry->tags);
     key = variant;
   }
   auto charge = entry->charge();
+  std::vector<std::string> tags = entry->tags;
   std::shared_ptr<const cache::StoredResponse> e = std::move(entry);
-  if (store_->insert(key, std::move(e), charge)) stats_.stored++;
+  if (store_->insert(partition, key, std::move(e), charge, tags)) stats_.stored++;
 }
 
 std::shared_ptr<const cache::StoredResponse> Server::lookup(const std::string& key, const http::Headers& request_headers) {

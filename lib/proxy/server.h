@@ -15,6 +15,7 @@
 #include "cache/store/stored_response.h"
 #include "proxy/proxy_config.h"
 #include "proxy/proxy_stats.h"
+#include "rules/rule.h"
 #include "upstream/upstream_client.h"
 
 namespace cachefwd::proxy {
@@ -52,6 +53,7 @@ class Server {
   std::vector<std::uint16_t> bound_ports() const;
 
   void connection_closed(ClientConnection* c);
+  std::size_t open_connections() const { return connections_.size(); }
   // The access log, when --access-log is set.
   AccessLogger* access_log() { return access_log_.get(); }
   void reopen_logs();
@@ -66,8 +68,21 @@ class Server {
   std::unordered_set<UpstreamExchange*>& exchanges() { return exchanges_; }
   // Deletes the exchange after the current callback chain has unwound.
   void retire(UpstreamExchange* x);
-  // Inserts a complete response, under its variant key when it has Vary (RFC 9111 §4.1).
-  void store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers);
+  // Inserts a complete response, under its variant key when it has Vary (RFC 9111 §4.1), in the
+  // store partition of the rule it was fetched under, filed under its cache tags.
+  void store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers,
+                      cache::store::PartitionId partition);
+  // The store partition for a rule: rules with their own limits get one, others share the default.
+  cache::store::PartitionId partition_for(const rules::Rule& rule);
+
+  // Purge (admin API, PURGE method) and RFC 9111 §4.4 invalidation. Each returns entries removed.
+  // Every variant, method and rule-specific key of one URL (keys differ per rule's key policy).
+  std::size_t purge_url(const http::TargetUri& target);
+  // Everything under a URL prefix such as http://host/api/ (the port is implied when absent).
+  std::size_t purge_prefix(const http::TargetUri& prefix);
+  std::size_t purge_tag(std::string_view tag);
+  std::size_t purge_partition(std::string_view partition);
+  std::size_t purge_all();
   // Looks `key` up, following a Vary marker to the variant this request selects. Null on a miss.
   std::shared_ptr<const cache::StoredResponse> lookup(const std::string& key, const http::Headers& request_headers);
 
@@ -89,6 +104,7 @@ class Server {
   std::unordered_map<std::string, UnixMillis> uncacheable_;
   std::vector<UpstreamExchange*> retired_;
   std::unordered_set<UpstreamExchange*> exchanges_;
+  std::unordered_map<std::string, cache::store::PartitionId> partitions_;
   uv_check_t* reaper_ = nullptr;
 };
 

@@ -178,7 +178,7 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
     std::string key = refreshed->key;
     auto charge = refreshed->charge();
     std::shared_ptr<const cache::StoredResponse> entry = refreshed;
-    if (verdict.storable) server_.store().insert(key, entry, charge);
+    if (verdict.storable) server_.store().insert(plan_.partition, key, entry, charge, refreshed->tags);
     else server_.store().erase(key);
     serve_entry_to_all(entry, stale_status(304, verdict.storable, "revalidated"));
     maybe_retire();
@@ -207,6 +207,13 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
     return;
   }
 
+  if (plan_.invalidate_target && policy::invalidates(plan_.method, status)) {
+    // RFC 9111 §4.4: the target URI and same-origin Location / Content-Location.
+    std::size_t removed = 0;
+    for (auto& t : policy::invalidation_targets(plan_.method, status, *plan_.invalidate_target, headers))
+      removed += server_.purge_url(t);
+    if (removed) server_.stats().invalidations++;
+  }
   no_body_ = plan_.method == "HEAD" || status == 204 || status == 304 || (status >= 100 && status < 200);
   std::string_view detail = plan_.detail;
   if (!plan_.key.empty() && cfg.cache_enabled) {
@@ -425,7 +432,7 @@ void UpstreamExchange::on_complete() {
     auto entry = build_entry();
     // Clients still being served read from the stored body from now on.
     body_.assign(*entry->body);
-    server_.store_response(std::move(entry), plan_.request_headers);
+    server_.store_response(std::move(entry), plan_.request_headers, plan_.partition);
     server_.forget_uncacheable(plan_.key);
   }
   for (auto& s : subs_)
@@ -452,14 +459,18 @@ void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view mess
     maybe_retire();
     return;
   }
-  int status = kind == upstream::FetchError::timeout ? 504 : 502;
+  int status = kind == upstream::FetchError::timeout ? 504 : kind == upstream::FetchError::denied ? 403 : 502;
   std::string text = fmt::format("upstream {} error: {}", upstream::to_string(kind), message);
   for (auto& s : subs_) {
     if (s->finished || !s->conn) continue;
     ClientConnection* conn = s->conn;
     s->finished = true;
     s->conn = nullptr;
-    if (!s->head_sent) conn->send_error(status, text, kind == upstream::FetchError::timeout ? "upstream-timeout" : "upstream-error");
+    if (!s->head_sent)
+      conn->send_error(status, text,
+                       kind == upstream::FetchError::timeout  ? "upstream-timeout"
+                       : kind == upstream::FetchError::denied ? "destination-denied"
+                                                              : "upstream-error");
     else conn->abort_response();
   }
   maybe_retire();

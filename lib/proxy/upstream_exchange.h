@@ -20,6 +20,7 @@
 #include "cache/key/key_policy.h"
 #include "cache/policy/config.h"
 #include "http/request.h"
+#include "cache/store/store.h"
 #include "cache/store/stored_response.h"
 #include "http/headers.h"
 #include "upstream/upstream_client.h"
@@ -42,6 +43,7 @@ struct FetchPlan {
   bool background = false;       // stale-while-revalidate refresh: runs with no subscriber
   bool coalesce = false;         // registered as the in-flight fetch for `key`
   UnixMillis request_time = 0;
+  cache::store::PartitionId partition = cache::store::kDefaultPartition;
   // Unsafe methods: on a 2xx/3xx answer, drop what is stored for this target (and same-origin
   // Location / Content-Location), RFC 9111 §4.4.
   std::optional<http::TargetUri> invalidate_target;

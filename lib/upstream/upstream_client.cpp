@@ -16,6 +16,7 @@ std::string_view to_string(FetchError e) {
     case FetchError::timeout: return "timeout";
     case FetchError::protocol: return "protocol";
     case FetchError::aborted: return "aborted";
+    case FetchError::denied: return "denied";
   }
   return "unknown";
 }
@@ -35,6 +36,7 @@ class Fetch {
   bool paused = false;
   bool finished = false;
   bool timed_out = false;
+  bool denied = false;
 };
 
 namespace {
@@ -132,6 +134,16 @@ struct UpstreamClient::Impl {
 
   static void on_uv_timer(uv_timer_t* t) { static_cast<Impl*>(t->data)->socket_action(CURL_SOCKET_TIMEOUT, 0); }
 
+  static curl_socket_t on_open_socket(void* clientp, curlsocktype, curl_sockaddr* address) {
+    auto* f = static_cast<Fetch*>(clientp);
+    const auto& check = f->request.address_check;
+    if (check && !check(&address->addr)) {
+      f->denied = true;
+      return CURL_SOCKET_BAD;
+    }
+    return ::socket(address->family, address->socktype, address->protocol);
+  }
+
   static int on_close_socket(void* clientp, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(clientp);
     auto it = self->sockets.find(fd);
@@ -182,6 +194,7 @@ struct UpstreamClient::Impl {
     f->handler = nullptr;
     bool head_done = f->head_done;
     bool timed_out = f->timed_out;
+    bool denied = f->denied;
     const char* msg = curl_easy_strerror(rc);
     destroy(f);
     if (!h) return;
@@ -190,10 +203,11 @@ struct UpstreamClient::Impl {
       return;
     }
     FetchError kind = FetchError::protocol;
-    if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
+    if (denied) kind = FetchError::denied;
+    else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
-    h->on_error(kind, timed_out ? "upstream idle timeout" : msg);
+    h->on_error(kind, denied ? "destination address not allowed" : timed_out ? "upstream idle timeout" : msg);
   }
 
   void destroy(Fetch* f) {
@@ -334,6 +348,10 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, Impl::on_close_socket);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, impl_.get());
+  if (r.address_check) {
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
+  }
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // we ignore SIGPIPE ourselves; saves 3 syscalls
   curl_easy_setopt(e, CURLOPT_PROXY, "");     // never obey http_proxy/no_proxy from our environment
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);

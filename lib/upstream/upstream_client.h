@@ -3,7 +3,10 @@
 // socket interface (../shared/style.md §2 and §11). Everything else sees fetches and events.
 #include <uv.h>
 
+#include <sys/socket.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,9 +30,12 @@ struct FetchRequest {
   http::Headers headers;  // end-to-end fields to send, Host included
   std::string body;
   bool has_body = false;
+  // Destination guard on the resolved address (SSRF): false refuses the connection and the fetch
+  // ends with FetchError::denied. Empty = no check.
+  std::function<bool(const sockaddr*)> address_check;
 };
 
-enum class FetchError { connect, timeout, protocol, aborted };
+enum class FetchError { connect, timeout, protocol, aborted, denied };
 std::string_view to_string(FetchError e);
 
 class Fetch;

@@ -100,6 +100,39 @@ int ProxyProcess::terminate() {
   return -1;
 }
 
+void ProxyProcess::signal(int signum) {
+  if (pid_ > 0) kill(pid_, signum);
+}
+
+int ProxyProcess::wait_exit(int timeout_ms) {
+  for (int waited = 0; pid_ > 0 && waited < timeout_ms; waited += 10) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      log();
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+std::uint16_t ProxyProcess::admin_port() {
+  if (!wait_for_log("admin API on", 5000)) return 0;
+  std::smatch m;
+  std::string l = log();
+  if (std::regex_search(l, m, std::regex("admin API on [0-9a-f.:\\[\\]]+:(\\d+)"))) return static_cast<std::uint16_t>(std::stoi(m[1]));
+  return 0;
+}
+
+bool ProxyProcess::wait_for_log(const std::string& text, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 int run_cachefwd(const std::vector<std::string>& args, std::string& output) {
   int fd;
   pid_t pid = spawn(args, fd, true);

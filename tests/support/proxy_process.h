@@ -21,6 +21,13 @@ class ProxyProcess {
   bool running();
   // Sends SIGTERM and waits; returns the exit status (-1 on timeout).
   int terminate();
+  void signal(int signum);
+  // Waits for the process to exit by itself; returns its status, -1 on timeout.
+  int wait_exit(int timeout_ms);
+  // The admin API port from the startup log (--admin 127.0.0.1:0); 0 when none.
+  std::uint16_t admin_port();
+  // Waits until the log contains `text` (true) or the timeout passes (false).
+  bool wait_for_log(const std::string& text, int timeout_ms);
 
  private:
   pid_t pid_ = -1;

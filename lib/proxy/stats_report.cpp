@@ -1,0 +1,106 @@
+#include "proxy/stats_report.h"
+
+#include "metrics/json_writer.h"
+#include "metrics/prometheus.h"
+
+namespace cachefwd::proxy {
+
+namespace {
+double ratio(std::uint64_t part, std::uint64_t whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0; }
+
+void histogram_json(metrics::JsonWriter& w, const metrics::LatencyHistogram& h) {
+  w.begin_object();
+  w.member("count", h.count());
+  w.member("p50_us", static_cast<double>(h.percentile(50)) / 1000.0);
+  w.member("p90_us", static_cast<double>(h.percentile(90)) / 1000.0);
+  w.member("p99_us", static_cast<double>(h.percentile(99)) / 1000.0);
+  w.member("max_us", static_cast<double>(h.max_ns()) / 1000.0);
+  w.end_object();
+}
+}  // namespace
+
+std::string render_stats_json(const StatsSnapshot& s) {
+  const ProxyStats& p = *s.stats;
+  const auto& st = *s.store;
+  std::uint64_t lookups = p.hits + p.misses;
+  metrics::JsonWriter w;
+  w.begin_object();
+  w.member("requests", p.requests);
+  w.member("hits", p.hits);
+  w.member("misses", p.misses);
+  w.member("bypasses", p.bypasses);
+  w.member("stale_served", p.stale_served);
+  w.member("revalidated", p.revalidated);
+  w.member("coalesced", p.coalesced);
+  w.member("stored", p.stored);
+  w.member("not_stored", p.not_stored);
+  w.member("too_large", p.too_large);
+  w.member("evictions", st.evictions);
+  w.member("purged", p.purged);
+  w.member("invalidations", p.invalidations);
+  w.member("upstream_errors", p.upstream_errors);
+  w.member("upstream_timeouts", p.upstream_timeouts);
+  w.member("upstream_connect_errors", p.upstream_connect_errors);
+  w.member("client_errors", p.client_errors);
+  w.member("tunnels", p.tunnels);
+  w.member("connections", p.connections);
+  w.member("connections_open", s.connections_open);
+  w.member("inflight_fetches", s.inflight);
+  w.member("entries", st.entries);
+  w.member("bytes", st.bytes);
+  w.member("max_bytes", s.max_bytes);
+  w.member("policy", s.policy);
+  w.member("hit_ratio", ratio(p.hits, lookups));
+  w.member("bytes_sent", p.bytes_sent);
+  w.member("hit_bytes", p.hit_bytes);
+  w.member("byte_hit_ratio", ratio(p.hit_bytes, p.bytes_sent));
+  w.member("rss_bytes", s.rss_bytes);
+  w.key("hit_latency");
+  histogram_json(w, p.hit_latency);
+  w.key("upstream_latency");
+  histogram_json(w, p.upstream_latency);
+  w.end_object();
+  return w.take();
+}
+
+std::string render_prometheus(const StatsSnapshot& s) {
+  const ProxyStats& p = *s.stats;
+  const auto& st = *s.store;
+  metrics::PrometheusWriter w;
+  w.counter("cachefwd_requests_total", "Requests received from clients.", p.requests);
+  w.family("cachefwd_cache_lookups_total", metrics::MetricType::counter, "Cache lookups by result.");
+  w.sample("cachefwd_cache_lookups_total", {{"result", "hit"}}, p.hits);
+  w.sample("cachefwd_cache_lookups_total", {{"result", "miss"}}, p.misses);
+  w.counter("cachefwd_bypasses_total", "Requests forwarded without a cache lookup (method or rule).", p.bypasses);
+  w.counter("cachefwd_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", p.stale_served);
+  w.counter("cachefwd_revalidations_total", "Stale entries refreshed by a 304.", p.revalidated);
+  w.counter("cachefwd_coalesced_total", "Requests that joined another request's upstream fetch.", p.coalesced);
+  w.counter("cachefwd_stores_total", "Responses stored.", p.stored);
+  w.counter("cachefwd_not_stored_total", "Cacheable-method responses that could not be stored.", p.not_stored);
+  w.counter("cachefwd_too_large_total", "Responses streamed uncached because of --max-object-size.", p.too_large);
+  w.counter("cachefwd_evictions_total", "Entries evicted to make room.", st.evictions);
+  w.counter("cachefwd_purged_total", "Entries removed by purge or invalidation.", p.purged);
+  w.family("cachefwd_upstream_errors_total", metrics::MetricType::counter, "Upstream failures by kind.");
+  w.sample("cachefwd_upstream_errors_total", {{"kind", "connect"}}, p.upstream_connect_errors);
+  w.sample("cachefwd_upstream_errors_total", {{"kind", "timeout"}}, p.upstream_timeouts);
+  w.sample("cachefwd_upstream_errors_total", {{"kind", "other"}},
+           p.upstream_errors - p.upstream_connect_errors - p.upstream_timeouts);
+  w.counter("cachefwd_client_errors_total", "Requests answered with 400/403/413/431 by the proxy.", p.client_errors);
+  w.counter("cachefwd_bytes_sent_total", "Response body bytes sent to clients.", p.bytes_sent);
+  w.counter("cachefwd_hit_bytes_total", "Response body bytes served from the store.", p.hit_bytes);
+  w.gauge("cachefwd_store_entries", "Entries stored.", static_cast<double>(st.entries));
+  w.gauge("cachefwd_store_bytes", "Bytes charged to stored entries (keys, headers, bodies).", static_cast<double>(st.bytes));
+  w.gauge("cachefwd_store_max_bytes", "The store's byte limit.", static_cast<double>(s.max_bytes));
+  w.gauge("cachefwd_hit_ratio", "Hits over lookups since start.",
+          ratio(p.hits, p.hits + p.misses));
+  w.gauge("cachefwd_byte_hit_ratio", "Bytes served from the store over bytes sent since start.", ratio(p.hit_bytes, p.bytes_sent));
+  w.gauge("cachefwd_connections_open", "Client connections open.", static_cast<double>(s.connections_open));
+  w.gauge("cachefwd_process_resident_memory_bytes", "Resident set size of the process.", static_cast<double>(s.rss_bytes));
+  w.family("cachefwd_hit_latency_seconds", metrics::MetricType::histogram, "Hits: request parsed to response written.");
+  metrics::write_histogram(w, "cachefwd_hit_latency_seconds", {}, p.hit_latency);
+  w.family("cachefwd_upstream_latency_seconds", metrics::MetricType::histogram, "Upstream fetch start to response head.");
+  metrics::write_histogram(w, "cachefwd_upstream_latency_seconds", {}, p.upstream_latency);
+  return w.take();
+}
+
+}  // namespace cachefwd::proxy
