@@ -37,7 +37,7 @@ struct ProxyConfig {
   std::shared_ptr<const rules::RuleSet> rules = std::make_shared<const rules::RuleSet>(rules::Rule{});
   cache::policy::PolicyConfig policy;  // the default rule's, kept for code that has no route
   cache::store::StoreLimits store_limits;
-  std::string eviction_policy = "lru";
+  std::string eviction_policy = "s3fifo";
   std::uint64_t max_object_size = 16ULL << 20;  // bigger responses stream through uncached
   http::ParserLimits parser;
   upstream::UpstreamOptions upstream_options;

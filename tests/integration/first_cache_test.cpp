@@ -245,9 +245,21 @@ TEST(FirstCache, UnknownLengthBodyOverTheLimitIsNotStoredButDelivered) {
   EXPECT_EQ(origin.requests(), 2);
 }
 
+TEST(FirstCache, DefaultPolicyKeepsFrequentlyUsedEntriesUnderAScan) {
+  // S3-FIFO (the default): an entry requested repeatedly survives a scan of one-hit wonders that
+  // would flush it out of an LRU of the same size (S3-FIFO promotes it to its main queue).
+  TestOrigin origin([](const OriginRequest&) { return with(std::string(4 * 1024, 's'), {{"Cache-Control", "max-age=60"}}); });
+  ProxyProcess proxy({"--max-bytes", "200KiB", "--max-object-size", "8KiB"});
+  for (int i = 0; i < 3; ++i) proxy_get(proxy.proxy_url(), origin.url("/hot"));
+  for (int i = 0; i < 120; ++i) proxy_get(proxy.proxy_url(), origin.url("/scan/" + std::to_string(i)));
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/hot"));
+  EXPECT_NE(r.header("Cache-Status").find("hit"), std::string::npos) << r.header("Cache-Status");
+  EXPECT_EQ(origin.requests_for("/hot"), 1);
+}
+
 TEST(FirstCache, MaxBytesEvictsLeastRecentlyUsed) {
   TestOrigin origin([](const OriginRequest&) { return with(std::string(40 * 1024, 'e'), {{"Cache-Control", "max-age=60"}}); });
-  ProxyProcess proxy({"--max-bytes", "100KiB"});
+  ProxyProcess proxy({"--max-bytes", "100KiB", "--policy", "lru"});
   proxy_get(proxy.proxy_url(), origin.url("/1"));
   proxy_get(proxy.proxy_url(), origin.url("/2"));
   proxy_get(proxy.proxy_url(), origin.url("/1"));  // hit: /1 is now more recent than /2
