@@ -199,6 +199,10 @@ AdminServer::Reply AdminServer::handle(const http::Request& req) {
   snap.rss_bytes = process_rss_bytes();
   snap.connections_open = server_.open_connections();
   snap.inflight = server_.inflight().size();
+  for (auto& [name, id] : server_.partitions()) {
+    const auto& lim = server_.store().partition_limits(id);
+    snap.partitions.push_back({name, &server_.store().partition_stats(id), lim.max_bytes, lim.max_entries});
+  }
 
   if (path == "/healthz") return Reply{200, "text/plain", "ok\n"};
   if (path == "/stats" && (req.method == "GET" || req.method == "HEAD")) return Reply{200, "application/json", render_stats_json(snap)};

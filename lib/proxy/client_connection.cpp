@@ -275,6 +275,8 @@ void ClientConnection::dispatch(http::Request req) {
     return;
   }
   stats.bypasses++;
+  if (lookup_method) stats.bypass_rule++;
+  else stats.bypass_method++;
   FetchPlan plan;
   plan.fwd = lookup_method ? "bypass" : "method";
   if (lookup_method) plan.detail = "rule";

@@ -11,7 +11,9 @@ struct ProxyStats {
   std::uint64_t requests = 0;
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;       // went upstream although the method is cacheable
-  std::uint64_t bypasses = 0;     // not cacheable by method or request directive
+  std::uint64_t bypasses = 0;     // forwarded without a lookup: by_method + by_rule
+  std::uint64_t bypass_method = 0;  // the method is not cacheable here (POST, PUT, ...)
+  std::uint64_t bypass_rule = 0;    // a rule (or --no-cache) turned caching off for the route
   std::uint64_t stored = 0;
   std::uint64_t not_stored = 0;
   std::uint64_t too_large = 0;    // streamed through uncached: over --max-object-size

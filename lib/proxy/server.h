@@ -74,6 +74,7 @@ class Server {
                       cache::store::PartitionId partition);
   // The store partition for a rule: rules with their own limits get one, others share the default.
   cache::store::PartitionId partition_for(const rules::Rule& rule);
+  const std::unordered_map<std::string, cache::store::PartitionId>& partitions() const { return partitions_; }
 
   // Purge (admin API, PURGE method) and RFC 9111 §4.4 invalidation. Each returns entries removed.
   // Every variant, method and rule-specific key of one URL (keys differ per rule's key policy).

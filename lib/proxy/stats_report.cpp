@@ -29,6 +29,7 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("hits", p.hits);
   w.member("misses", p.misses);
   w.member("bypasses", p.bypasses);
+  w.key("bypasses_by_reason").begin_object().member("method", p.bypass_method).member("rule", p.bypass_rule).end_object();
   w.member("stale_served", p.stale_served);
   w.member("revalidated", p.revalidated);
   w.member("coalesced", p.coalesced);
@@ -55,6 +56,18 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("hit_bytes", p.hit_bytes);
   w.member("byte_hit_ratio", ratio(p.hit_bytes, p.bytes_sent));
   w.member("rss_bytes", s.rss_bytes);
+  w.key("partitions").begin_array();
+  for (auto& part : s.partitions) {
+    w.begin_object();
+    w.member("name", part.name);
+    w.member("entries", part.stats->entries);
+    w.member("bytes", part.stats->bytes);
+    w.member("evictions", part.stats->evictions);
+    w.member("max_entries", part.max_entries);
+    w.member("max_bytes", part.max_bytes);
+    w.end_object();
+  }
+  w.end_array();
   w.key("hit_latency");
   histogram_json(w, p.hit_latency);
   w.key("upstream_latency");
@@ -71,7 +84,9 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.family("cachefwd_cache_lookups_total", metrics::MetricType::counter, "Cache lookups by result.");
   w.sample("cachefwd_cache_lookups_total", {{"result", "hit"}}, p.hits);
   w.sample("cachefwd_cache_lookups_total", {{"result", "miss"}}, p.misses);
-  w.counter("cachefwd_bypasses_total", "Requests forwarded without a cache lookup (method or rule).", p.bypasses);
+  w.family("cachefwd_bypasses_total", metrics::MetricType::counter, "Requests forwarded without a cache lookup, by reason.");
+  w.sample("cachefwd_bypasses_total", {{"reason", "method"}}, p.bypass_method);
+  w.sample("cachefwd_bypasses_total", {{"reason", "rule"}}, p.bypass_rule);
   w.counter("cachefwd_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", p.stale_served);
   w.counter("cachefwd_revalidations_total", "Stale entries refreshed by a 304.", p.revalidated);
   w.counter("cachefwd_coalesced_total", "Requests that joined another request's upstream fetch.", p.coalesced);
@@ -91,6 +106,14 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.gauge("cachefwd_store_entries", "Entries stored.", static_cast<double>(st.entries));
   w.gauge("cachefwd_store_bytes", "Bytes charged to stored entries (keys, headers, bodies).", static_cast<double>(st.bytes));
   w.gauge("cachefwd_store_max_bytes", "The store's byte limit.", static_cast<double>(s.max_bytes));
+  if (!s.partitions.empty()) {
+    w.family("cachefwd_partition_entries", metrics::MetricType::gauge, "Entries stored per rule partition with own limits.");
+    for (auto& part : s.partitions)
+      w.sample("cachefwd_partition_entries", {{"partition", part.name}}, part.stats->entries);
+    w.family("cachefwd_partition_bytes", metrics::MetricType::gauge, "Bytes stored per rule partition with own limits.");
+    for (auto& part : s.partitions)
+      w.sample("cachefwd_partition_bytes", {{"partition", part.name}}, part.stats->bytes);
+  }
   w.gauge("cachefwd_hit_ratio", "Hits over lookups since start.",
           ratio(p.hits, p.hits + p.misses));
   w.gauge("cachefwd_byte_hit_ratio", "Bytes served from the store over bytes sent since start.", ratio(p.hit_bytes, p.bytes_sent));

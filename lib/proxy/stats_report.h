@@ -2,6 +2,7 @@
 // The proxy's counters as JSON (GET /stats) and Prometheus text (GET /metrics).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cache/store/store.h"
 #include "proxy/proxy_stats.h"
@@ -16,6 +17,12 @@ struct StatsSnapshot {
   std::uint64_t rss_bytes = 0;
   std::uint64_t connections_open = 0;
   std::uint64_t inflight = 0;
+  struct Partition {
+    std::string name;
+    const cache::store::StoreStats* stats;
+    std::uint64_t max_bytes, max_entries;
+  };
+  std::vector<Partition> partitions;  // rule partitions with limits of their own
 };
 
 std::string render_stats_json(const StatsSnapshot& s);

@@ -153,9 +153,18 @@ TEST(Admin, MetricsCountersMoveWithRequests) {
   EXPECT_EQ(metric(after.body, "cachefwd_store_entries"), 1);
   EXPECT_GT(metric(after.body, "cachefwd_process_resident_memory_bytes"), 1e6);
   EXPECT_EQ(metric(after.body, "cachefwd_hit_latency_seconds_count"), 3);
+  ClientRequest del;
+  del.method = "DELETE";
+  del.url = o.origin.url("/gone");
+  del.proxy = proxy.proxy_url();
+  curl_fetch(del);
+  auto later = admin(ap, "GET", "/metrics").body;
+  EXPECT_EQ(metric(later, "cachefwd_bypasses_total{reason=\"method\"}"), 1);
+  EXPECT_EQ(metric(later, "cachefwd_bypasses_total{reason=\"rule\"}"), 0);
   auto stats = admin(ap, "GET", "/stats");
   EXPECT_NE(stats.body.find("\"hits\":3"), std::string::npos) << stats.body;
   EXPECT_NE(stats.body.find("\"hit_ratio\":0.75"), std::string::npos) << stats.body;
+  EXPECT_NE(stats.body.find("\"bypasses_by_reason\":{\"method\":1"), std::string::npos) << stats.body;
 }
 
 TEST(Admin, TokenIsRequiredWhenConfigured) {
