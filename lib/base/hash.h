@@ -5,8 +5,12 @@
 
 namespace cachefwd {
 
-// FNV-1a with a final avalanche (splitmix64 finaliser): fast for short keys, well spread bits for
-// power-of-two tables. Not for adversarial input on its own: the store compares full keys.
+// Word at a time: each 8-byte word (native byte order) is XORed into the state and mixed by a
+// 64x64->128-bit multiply folded to 64 bits; the 1-7 byte tail is one zero-padded word; the length
+// and a splitmix64 finaliser end it. Cache keys are long URLs, where the previous byte-at-a-time
+// FNV-1a was a measured cost (bench/micro/store_bench.cpp, BM_Hash64). Values are stable within a
+// build, not across byte orders: nothing persists them. Not for adversarial input on its own: the
+// store compares full keys.
 std::uint64_t hash64(std::string_view data, std::uint64_t seed = 0) noexcept;
 
 constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
