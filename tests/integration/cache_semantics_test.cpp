@@ -13,18 +13,12 @@
 using namespace cachefwd::testing;
 
 namespace {
-OriginResponse with(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
-  OriginResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 std::string status_of(const ClientResponse& r) { return r.header("Cache-Status"); }
 }  // namespace
 
 TEST(Coalescing, ConcurrentMissesMakeOneUpstreamRequest) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with(std::string(20000, 'c'), {{"Cache-Control", "max-age=60"}});
+    auto r = respond(std::string(20000, 'c'), {{"Cache-Control", "max-age=60"}});
     r.delay_ms = 400;
     return r;
   });
@@ -47,7 +41,7 @@ TEST(Coalescing, JoinersStreamTheBodyBeforeItEnds) {
   // The origin sends the head, then the body 1.5 s later; a joiner must get the head as soon as
   // it is known, not after the whole body.
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("late body", {{"Cache-Control", "max-age=60"}});
+    auto r = respond("late body", {{"Cache-Control", "max-age=60"}});
     r.body_delay_ms = 1500;
     return r;
   });
@@ -67,7 +61,7 @@ TEST(Coalescing, JoinersStreamTheBodyBeforeItEnds) {
 
 TEST(Coalescing, UncacheableResponseReleasesWaitersAndIsRemembered) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("private stuff", {{"Cache-Control", "private"}});
+    auto r = respond("private stuff", {{"Cache-Control", "private"}});
     r.delay_ms = 300;
     return r;
   });
@@ -90,7 +84,7 @@ TEST(Coalescing, UncacheableResponseReleasesWaitersAndIsRemembered) {
 
 TEST(Coalescing, CanBeTurnedOff) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("x", {{"Cache-Control", "max-age=60"}});
+    auto r = respond("x", {{"Cache-Control", "max-age=60"}});
     r.delay_ms = 300;
     return r;
   });
@@ -107,13 +101,10 @@ TEST(Revalidation, StaleEntryWithEtagIsRevalidatedAnd304Refreshes) {
   TestOrigin origin([&](const OriginRequest& r) {
     if (r.header("If-None-Match") == "\"v1\"") {
       conditional++;
-      OriginResponse nm;
-      nm.status = 304;
-      nm.headers = {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}, {"X-Refreshed", "yes"}};
-      return nm;
+      return not_modified({{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}, {"X-Refreshed", "yes"}});
     }
     full++;
-    return with("version one", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}});
+    return respond("version one", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/r"));
@@ -134,12 +125,9 @@ TEST(Revalidation, StaleEntryWithEtagIsRevalidatedAnd304Refreshes) {
 TEST(Revalidation, LastModifiedBecomesIfModifiedSince) {
   TestOrigin origin([](const OriginRequest& r) {
     if (!r.header("If-Modified-Since").empty()) {
-      OriginResponse nm;
-      nm.status = 304;
-      nm.headers = {{"Cache-Control", "max-age=60"}, {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}};
-      return nm;
+      return not_modified({{"Cache-Control", "max-age=60"}, {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}});
     }
-    return with("lm", {{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Cache-Control", "max-age=1"}});
+    return respond("lm", {{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Cache-Control", "max-age=1"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/lm"));
@@ -156,12 +144,9 @@ TEST(Revalidation, A304ThatSelectsNothingIsFollowedByAnUnconditionalRequest) {
   // client must still get the full response, never an empty 304 it did not ask for.
   TestOrigin origin([](const OriginRequest& r) {
     if (r.has_header("If-None-Match")) {
-      OriginResponse nm;
-      nm.status = 304;
-      nm.headers = {{"ETag", "\"other\""}, {"Cache-Control", "max-age=60"}};
-      return nm;
+      return not_modified({{"ETag", "\"other\""}, {"Cache-Control", "max-age=60"}});
     }
-    return with("full body", {{"ETag", "\"mine\""}, {"Cache-Control", "max-age=1"}});
+    return respond("full body", {{"ETag", "\"mine\""}, {"Cache-Control", "max-age=1"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/sel"));
@@ -176,7 +161,7 @@ TEST(Revalidation, A304ThatSelectsNothingIsFollowedByAnUnconditionalRequest) {
 }
 
 TEST(Revalidation, ClientConditionalIsAnsweredWith304FromAFreshEntry) {
-  TestOrigin origin([](const OriginRequest&) { return with("etagged", {{"ETag", "\"e1\""}, {"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("etagged", {{"ETag", "\"e1\""}, {"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/inm"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/inm"), {"If-None-Match: W/\"e1\""});
@@ -190,7 +175,7 @@ TEST(Revalidation, ClientConditionalIsAnsweredWith304FromAFreshEntry) {
 }
 
 TEST(RangeRequests, ServedFromTheStoredFullResponse) {
-  TestOrigin origin([](const OriginRequest&) { return with("0123456789", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("0123456789", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/rg"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/rg"), {"Range: bytes=2-5"});
@@ -214,7 +199,7 @@ TEST(RangeRequests, ARangeMissNeverReplacesOrEvictsTheFullEntry) {
       p.headers = {{"Content-Range", "bytes 2-3/10"}, {"Cache-Control", "max-age=60"}};
       return p;
     }
-    return with("0123456789", {{"Cache-Control", "max-age=60"}});
+    return respond("0123456789", {{"Cache-Control", "max-age=60"}});
   });
   ProxyProcess proxy({});
   // Range first, on a miss: forwarded, and the 206 is not stored as the object.
@@ -233,7 +218,7 @@ TEST(Revalidation, ChangedResourceReplacesTheEntry) {
   std::atomic<int> version{1};
   TestOrigin origin([&](const OriginRequest&) {
     std::string v = std::to_string(version.load());
-    return with("v" + v, {{"ETag", "\"" + v + "\""}, {"Cache-Control", "max-age=1"}});
+    return respond("v" + v, {{"ETag", "\"" + v + "\""}, {"Cache-Control", "max-age=1"}});
   });
   ProxyProcess proxy({});
   EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/c")).body, "v1");
@@ -247,7 +232,7 @@ TEST(Revalidation, ChangedResourceReplacesTheEntry) {
 TEST(StaleServing, StaleWhileRevalidateAnswersAtOnceAndRefreshesInTheBackground) {
   std::atomic<int> version{1};
   TestOrigin origin([&](const OriginRequest&) {
-    auto r = with("v" + std::to_string(version.load()), {{"Cache-Control", "max-age=1, stale-while-revalidate=30"}});
+    auto r = respond("v" + std::to_string(version.load()), {{"Cache-Control", "max-age=1, stale-while-revalidate=30"}});
     if (version.load() > 1) r.delay_ms = 500;
     return r;
   });
@@ -271,11 +256,11 @@ TEST(StaleServing, OriginStaleIfErrorServesTheStoredResponseWhenTheOriginFails) 
   std::atomic<bool> broken{false};
   TestOrigin origin([&](const OriginRequest&) {
     if (broken) {
-      auto r = with("down", {});
+      auto r = respond("down", {});
       r.status = 503;
       return r;
     }
-    return with("good", {{"Cache-Control", "max-age=1, stale-if-error=60"}});
+    return respond("good", {{"Cache-Control", "max-age=1, stale-if-error=60"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/sie"));
@@ -288,7 +273,7 @@ TEST(StaleServing, OriginStaleIfErrorServesTheStoredResponseWhenTheOriginFails) 
 }
 
 TEST(StaleServing, OperatorStaleIfErrorCoversAnUnreachableOrigin) {
-  auto origin = std::make_unique<TestOrigin>([](const OriginRequest&) { return with("kept", {{"Cache-Control", "max-age=1"}}); });
+  auto origin = std::make_unique<TestOrigin>([](const OriginRequest&) { return respond("kept", {{"Cache-Control", "max-age=1"}}); });
   std::string url = origin->url("/gone");
   ProxyProcess proxy({"--stale-if-error", "1m"});
   proxy_get(proxy.proxy_url(), url);
@@ -303,11 +288,11 @@ TEST(StaleServing, MustRevalidateForbidsStaleIfError) {
   std::atomic<bool> broken{false};
   TestOrigin origin([&](const OriginRequest&) {
     if (broken) {
-      auto r = with("down", {});
+      auto r = respond("down", {});
       r.status = 503;
       return r;
     }
-    return with("strict", {{"Cache-Control", "max-age=1, must-revalidate"}});
+    return respond("strict", {{"Cache-Control", "max-age=1, must-revalidate"}});
   });
   ProxyProcess proxy({"--stale-if-error", "1m"});
   proxy_get(proxy.proxy_url(), origin.url("/mr"));
@@ -318,7 +303,7 @@ TEST(StaleServing, MustRevalidateForbidsStaleIfError) {
 
 TEST(Vary, VariantsAreStoredAndSelectedByTheRequestFields) {
   TestOrigin origin([](const OriginRequest& r) {
-    return with("lang=" + r.header("Accept-Language"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Language"}});
+    return respond("lang=" + r.header("Accept-Language"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Language"}});
   });
   ProxyProcess proxy({});
   EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/v"), {"Accept-Language: en"}).body, "lang=en");
@@ -335,7 +320,7 @@ TEST(Vary, VariantsAreStoredAndSelectedByTheRequestFields) {
 }
 
 TEST(Vary, VaryStarIsNeverServedFromCache) {
-  TestOrigin origin([](const OriginRequest&) { return with("*", {{"Cache-Control", "max-age=60"}, {"Vary", "*"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("*", {{"Cache-Control", "max-age=60"}, {"Vary", "*"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/star"));
   proxy_get(proxy.proxy_url(), origin.url("/star"));
@@ -344,7 +329,7 @@ TEST(Vary, VaryStarIsNeverServedFromCache) {
 
 TEST(Vary, CoalescedRequestsForOtherVariantsAreNotGivenTheWrongOne) {
   TestOrigin origin([](const OriginRequest& r) {
-    auto resp = with("enc=" + r.header("Accept-Encoding"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Encoding"}});
+    auto resp = respond("enc=" + r.header("Accept-Encoding"), {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Encoding"}});
     resp.delay_ms = 300;
     return resp;
   });

@@ -11,17 +11,11 @@
 using namespace cachefwd::testing;
 
 namespace {
-OriginResponse with(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
-  OriginResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 long age_of(const ClientResponse& r) { return r.has_header("Age") ? std::stol(r.header("Age")) : -1; }
 }  // namespace
 
 TEST(FirstCache, MissThenHitWithAgeAndCacheStatus) {
-  TestOrigin origin([](const OriginRequest&) { return with("cached body", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("cached body", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   auto r1 = proxy_get(proxy.proxy_url(), origin.url("/a"));
   EXPECT_EQ(r1.body, "cached body");
@@ -37,8 +31,8 @@ TEST(FirstCache, MissThenHitWithAgeAndCacheStatus) {
 }
 
 TEST(FirstCache, KeyIncludesQueryHostAndPort) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
-  TestOrigin other([](const OriginRequest& r) { return with("other" + r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin other([](const OriginRequest& r) { return respond("other" + r.target, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/k?x=1")).body, "/k?x=1");
   EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/k?x=2")).body, "/k?x=2");
@@ -49,7 +43,7 @@ TEST(FirstCache, KeyIncludesQueryHostAndPort) {
 }
 
 TEST(FirstCache, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
-  TestOrigin origin([](const OriginRequest&) { return with("plain", {}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("plain", {}); });
   ProxyProcess proxy({"--ttl", "1"});
   proxy_get(proxy.proxy_url(), origin.url("/ttl"));
   auto hit = proxy_get(proxy.proxy_url(), origin.url("/ttl"));
@@ -63,7 +57,7 @@ TEST(FirstCache, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
 }
 
 TEST(FirstCache, WithoutTtlUnmarkedResponsesAreNotStored) {
-  TestOrigin origin([](const OriginRequest&) { return with("plain", {}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("plain", {}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/n"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/n"));
@@ -72,7 +66,7 @@ TEST(FirstCache, WithoutTtlUnmarkedResponsesAreNotStored) {
 }
 
 TEST(FirstCache, OriginMaxAgeBeatsTtl) {
-  TestOrigin origin([](const OriginRequest&) { return with("short", {{"Cache-Control", "max-age=1"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("short", {{"Cache-Control", "max-age=1"}}); });
   ProxyProcess proxy({"--ttl", "600"});
   proxy_get(proxy.proxy_url(), origin.url("/m"));
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
@@ -81,7 +75,7 @@ TEST(FirstCache, OriginMaxAgeBeatsTtl) {
 }
 
 TEST(FirstCache, SMaxAgeWinsForASharedCache) {
-  TestOrigin origin([](const OriginRequest&) { return with("s", {{"Cache-Control", "max-age=0, s-maxage=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("s", {{"Cache-Control", "max-age=0, s-maxage=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/s"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/s"));
@@ -91,7 +85,7 @@ TEST(FirstCache, SMaxAgeWinsForASharedCache) {
 
 TEST(FirstCache, ExpiresAndDateGiveFreshness) {
   TestOrigin origin([](const OriginRequest&) {
-    return with("e", {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Expires", "Sun, 06 Nov 1994 08:50:37 GMT"}});
+    return respond("e", {{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"Expires", "Sun, 06 Nov 1994 08:50:37 GMT"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/e"));
@@ -103,7 +97,7 @@ TEST(FirstCache, ExpiresAndDateGiveFreshness) {
 }
 
 TEST(FirstCache, IncomingAgeCountsTowardsTheCurrentAge) {
-  TestOrigin origin([](const OriginRequest&) { return with("aged", {{"Cache-Control", "max-age=100"}, {"Age", "40"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("aged", {{"Cache-Control", "max-age=100"}, {"Age", "40"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/age"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/age"));
@@ -113,7 +107,7 @@ TEST(FirstCache, IncomingAgeCountsTowardsTheCurrentAge) {
 }
 
 TEST(FirstCache, AgeAtOrBeyondLifetimeIsNotServed) {
-  TestOrigin origin([](const OriginRequest&) { return with("old", {{"Cache-Control", "max-age=30"}, {"Age", "31"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("old", {{"Cache-Control", "max-age=30"}, {"Age", "31"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/old"));
   proxy_get(proxy.proxy_url(), origin.url("/old"));
@@ -122,8 +116,8 @@ TEST(FirstCache, AgeAtOrBeyondLifetimeIsNotServed) {
 
 TEST(FirstCache, NoStoreAndPrivateAreNeverStored) {
   TestOrigin origin([](const OriginRequest& r) {
-    if (r.target == "/ns") return with("ns", {{"Cache-Control", "no-store, max-age=60"}});
-    return with("pv", {{"Cache-Control", "private, max-age=60"}});
+    if (r.target == "/ns") return respond("ns", {{"Cache-Control", "no-store, max-age=60"}});
+    return respond("pv", {{"Cache-Control", "private, max-age=60"}});
   });
   ProxyProcess proxy({"--ttl", "60"});
   for (int i = 0; i < 2; ++i) {
@@ -137,7 +131,7 @@ TEST(FirstCache, NoStoreAndPrivateAreNeverStored) {
 }
 
 TEST(FirstCache, RequestNoStoreKeepsTheResponseOutOfTheCache) {
-  TestOrigin origin([](const OriginRequest&) { return with("x", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("x", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/rns"), {"Cache-Control: no-store"});
   proxy_get(proxy.proxy_url(), origin.url("/rns"));
@@ -146,8 +140,8 @@ TEST(FirstCache, RequestNoStoreKeepsTheResponseOutOfTheCache) {
 
 TEST(FirstCache, AuthorizedResponsesAreNotSharedUnlessTheOriginSaysSo) {
   TestOrigin origin([](const OriginRequest& r) {
-    if (r.target == "/pub") return with("for " + r.header("Authorization"), {{"Cache-Control", "public, max-age=60"}});
-    return with("for " + r.header("Authorization"), {{"Cache-Control", "max-age=60"}});
+    if (r.target == "/pub") return respond("for " + r.header("Authorization"), {{"Cache-Control", "public, max-age=60"}});
+    return respond("for " + r.header("Authorization"), {{"Cache-Control", "max-age=60"}});
   });
   ProxyProcess proxy({});
   auto alice = proxy_get(proxy.proxy_url(), origin.url("/me"), {"Authorization: Bearer alice"});
@@ -163,7 +157,7 @@ TEST(FirstCache, AuthorizedResponsesAreNotSharedUnlessTheOriginSaysSo) {
 }
 
 TEST(FirstCache, SetCookieResponsesAreNotShared) {
-  TestOrigin origin([](const OriginRequest&) { return with("c", {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "s=1"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("c", {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "s=1"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/c"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/c"));
@@ -171,7 +165,7 @@ TEST(FirstCache, SetCookieResponsesAreNotShared) {
 }
 
 TEST(FirstCache, PostIsNeverCached) {
-  TestOrigin origin([](const OriginRequest& r) { return with("p:" + r.body, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("p:" + r.body, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--ttl", "60"});
   for (int i = 0; i < 2; ++i) {
     ClientRequest req;
@@ -187,7 +181,7 @@ TEST(FirstCache, PostIsNeverCached) {
 }
 
 TEST(FirstCache, HeadIsAnsweredFromAStoredGet) {
-  TestOrigin origin([](const OriginRequest&) { return with("0123456789", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("0123456789", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/h"));
   ClientRequest head;
@@ -204,7 +198,7 @@ TEST(FirstCache, HeadIsAnsweredFromAStoredGet) {
 
 TEST(FirstCache, ChunkedResponsesAreStoredWhole) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with(std::string(5000, 'q'), {{"Cache-Control", "max-age=60"}});
+    auto r = respond(std::string(5000, 'q'), {{"Cache-Control", "max-age=60"}});
     r.chunked = true;
     return r;
   });
@@ -220,7 +214,7 @@ TEST(FirstCache, ChunkedResponsesAreStoredWhole) {
 
 TEST(FirstCache, ObjectsOverMaxObjectSizeStreamThroughUncut) {
   std::string big(300 * 1024, 'B');
-  TestOrigin origin([&](const OriginRequest&) { return with(big, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([&](const OriginRequest&) { return respond(big, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--max-object-size", "64KiB"});
   auto r1 = proxy_get(proxy.proxy_url(), origin.url("/big"));
   auto r2 = proxy_get(proxy.proxy_url(), origin.url("/big"));
@@ -233,7 +227,7 @@ TEST(FirstCache, ObjectsOverMaxObjectSizeStreamThroughUncut) {
 TEST(FirstCache, UnknownLengthBodyOverTheLimitIsNotStoredButDelivered) {
   std::string big(200 * 1024, 'C');
   TestOrigin origin([&](const OriginRequest&) {
-    auto r = with(big, {{"Cache-Control", "max-age=60"}});
+    auto r = respond(big, {{"Cache-Control", "max-age=60"}});
     r.chunked = true;
     return r;
   });
@@ -248,7 +242,7 @@ TEST(FirstCache, UnknownLengthBodyOverTheLimitIsNotStoredButDelivered) {
 TEST(FirstCache, DefaultPolicyKeepsFrequentlyUsedEntriesUnderAScan) {
   // S3-FIFO (the default): an entry requested repeatedly survives a scan of one-hit wonders that
   // would flush it out of an LRU of the same size (S3-FIFO promotes it to its main queue).
-  TestOrigin origin([](const OriginRequest&) { return with(std::string(4 * 1024, 's'), {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond(std::string(4 * 1024, 's'), {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--max-bytes", "200KiB", "--max-object-size", "8KiB"});
   for (int i = 0; i < 3; ++i) proxy_get(proxy.proxy_url(), origin.url("/hot"));
   for (int i = 0; i < 120; ++i) proxy_get(proxy.proxy_url(), origin.url("/scan/" + std::to_string(i)));
@@ -258,7 +252,7 @@ TEST(FirstCache, DefaultPolicyKeepsFrequentlyUsedEntriesUnderAScan) {
 }
 
 TEST(FirstCache, MaxBytesEvictsLeastRecentlyUsed) {
-  TestOrigin origin([](const OriginRequest&) { return with(std::string(40 * 1024, 'e'), {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond(std::string(40 * 1024, 'e'), {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--max-bytes", "100KiB", "--policy", "lru"});
   proxy_get(proxy.proxy_url(), origin.url("/1"));
   proxy_get(proxy.proxy_url(), origin.url("/2"));
@@ -273,7 +267,7 @@ TEST(FirstCache, MaxBytesEvictsLeastRecentlyUsed) {
 
 TEST(FirstCache, ErrorStatusesAreNotStoredByTtl) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("down", {});
+    auto r = respond("down", {});
     r.status = 503;
     return r;
   });
@@ -284,7 +278,7 @@ TEST(FirstCache, ErrorStatusesAreNotStoredByTtl) {
 }
 
 TEST(FirstCache, RequestNoCacheGoesToTheOrigin) {
-  TestOrigin origin([](const OriginRequest&) { return with("nc", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("nc", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/nc"));
   proxy_get(proxy.proxy_url(), origin.url("/nc"), {"Cache-Control: no-cache"});
@@ -293,7 +287,7 @@ TEST(FirstCache, RequestNoCacheGoesToTheOrigin) {
 }
 
 TEST(FirstCache, OnlyIfCachedWithNothingStoredIs504) {
-  TestOrigin origin([](const OriginRequest&) { return with("x", {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("x", {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   auto r = proxy_get(proxy.proxy_url(), origin.url("/oic"), {"Cache-Control: only-if-cached"});
   EXPECT_EQ(r.status, 504);

@@ -18,12 +18,6 @@ using namespace cachefwd::testing;
 
 namespace {
 
-OriginResponse text(std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  OriginResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 
 // Echoes every byte back; stands in for the TLS server behind a CONNECT tunnel.
 class EchoServer {
@@ -81,7 +75,7 @@ int count(const std::string& s, const std::string& needle) {
 }  // namespace
 
 TEST(Forwarding, ForwardsAbsoluteFormGetAndReturnsOriginResponse) {
-  TestOrigin origin([](const OriginRequest& r) { return text("path=" + r.target, {{"X-Origin", "yes"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("path=" + r.target, {{"X-Origin", "yes"}}); });
   ProxyProcess proxy({});
   auto r = proxy_get(proxy.proxy_url(), origin.url("/hello?a=1"));
   EXPECT_EQ(r.curl_code, 0);
@@ -98,7 +92,7 @@ TEST(Forwarding, ForwardsAbsoluteFormGetAndReturnsOriginResponse) {
 
 TEST(Forwarding, HopByHopFieldsAreRemovedBothWaysAndCurlAddsNothing) {
   TestOrigin origin([](const OriginRequest&) {
-    return text("ok", {{"Connection", "X-Resp-Hop"}, {"X-Resp-Hop", "1"}, {"X-End", "2"}, {"Keep-Alive", "timeout=5"}});
+    return respond("ok", {{"Connection", "X-Resp-Hop"}, {"X-Resp-Hop", "1"}, {"X-End", "2"}, {"Keep-Alive", "timeout=5"}});
   });
   ProxyProcess proxy({});
   RawConnection c(proxy.port());
@@ -121,7 +115,7 @@ TEST(Forwarding, HopByHopFieldsAreRemovedBothWaysAndCurlAddsNothing) {
 }
 
 TEST(Forwarding, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
-  TestOrigin origin([](const OriginRequest& r) { return text("body-of-" + r.target, {{"Cache-Control", "no-store"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("body-of-" + r.target, {{"Cache-Control", "no-store"}}); });
   ProxyProcess proxy({});
   RawConnection c(proxy.port());
   std::string reqs;
@@ -143,7 +137,7 @@ TEST(Forwarding, ChunkedUpstreamBodyIsStreamedAndReframed) {
   std::string big(100000, 'x');
   for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + (i % 26));
   TestOrigin origin([&](const OriginRequest&) {
-    auto r = text(big, {{"Cache-Control", "no-store"}});
+    auto r = respond(big, {{"Cache-Control", "no-store"}});
     r.chunked = true;
     return r;
   });
@@ -156,7 +150,7 @@ TEST(Forwarding, ChunkedUpstreamBodyIsStreamedAndReframed) {
 
 TEST(Forwarding, Http10ClientGetsCloseDelimitedBodyForUnknownLength) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = text("streamed-body", {{"Cache-Control", "no-store"}});
+    auto r = respond("streamed-body", {{"Cache-Control", "no-store"}});
     r.chunked = true;
     return r;
   });
@@ -170,7 +164,7 @@ TEST(Forwarding, Http10ClientGetsCloseDelimitedBodyForUnknownLength) {
 }
 
 TEST(Forwarding, ChunkedRequestBodyReachesOriginWhole) {
-  TestOrigin origin([](const OriginRequest& r) { return text("got:" + r.body); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("got:" + r.body); });
   ProxyProcess proxy({});
   RawConnection c(proxy.port());
   c.send("POST " + origin.url("/upload") +
@@ -188,7 +182,7 @@ TEST(Forwarding, ChunkedRequestBodyReachesOriginWhole) {
 }
 
 TEST(Forwarding, PutAndDeleteAreForwardedWithBodies) {
-  TestOrigin origin([](const OriginRequest& r) { return text(r.method + ":" + r.body); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.method + ":" + r.body); });
   ProxyProcess proxy({});
   ClientRequest put;
   put.method = "PUT";
@@ -235,7 +229,7 @@ TEST(Forwarding, ConnectToAPortNotAllowedIsRefused) {
 }
 
 TEST(Forwarding, MalformedRequestGets400AndTheProxyKeepsServing) {
-  TestOrigin origin([](const OriginRequest&) { return text("fine"); });
+  TestOrigin origin([](const OriginRequest&) { return respond("fine"); });
   ProxyProcess proxy({});
   std::string out = raw_exchange(proxy.port(), "THIS IS NOT HTTP\r\n\r\n", 2000);
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
@@ -254,7 +248,7 @@ TEST(Forwarding, OversizedHeadersGet431) {
 }
 
 TEST(Forwarding, OversizedBodyGets413) {
-  TestOrigin origin([](const OriginRequest&) { return text("never"); });
+  TestOrigin origin([](const OriginRequest&) { return respond("never"); });
   ProxyProcess proxy({"--max-body-size", "1KiB"});
   ClientRequest req;
   req.method = "POST";
@@ -282,7 +276,7 @@ TEST(Forwarding, UnreachableUpstreamGets502) {
 
 TEST(Forwarding, SlowUpstreamGets504) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = text("late");
+    auto r = respond("late");
     r.delay_ms = 2500;
     return r;
   });
@@ -299,7 +293,7 @@ TEST(Forwarding, UpstreamFailingMidBodyClosesTheClientConnection) {
   // Headers promise 100000 bytes, then the origin stalls: the client must see a short read and a
   // closed connection, never a response that looks complete.
   TestOrigin origin([](const OriginRequest&) {
-    auto r = text("partial");
+    auto r = respond("partial");
     r.headers = {{"Content-Length", "100000"}};
     r.no_content_length = true;  // we set the (lying) length ourselves
     r.body_delay_ms = 3000;
@@ -309,7 +303,7 @@ TEST(Forwarding, UpstreamFailingMidBodyClosesTheClientConnection) {
   auto r = proxy_get(proxy.proxy_url(), origin.url("/stall"));
   EXPECT_NE(r.curl_code, 0) << "a truncated body must be visible to the client";
   // And it was not stored: the next request goes to the origin again.
-  origin.set_handler([](const OriginRequest&) { return text("whole"); });
+  origin.set_handler([](const OriginRequest&) { return respond("whole"); });
   auto r2 = proxy_get(proxy.proxy_url(), origin.url("/stall"));
   EXPECT_EQ(r2.body, "whole");
 }
@@ -317,11 +311,11 @@ TEST(Forwarding, UpstreamFailingMidBodyClosesTheClientConnection) {
 TEST(Forwarding, ClientDisconnectMidResponseDoesNotDisturbOthers) {
   TestOrigin origin([](const OriginRequest& r) {
     if (r.target == "/slowbody") {
-      auto resp = text(std::string(1 << 20, 'z'), {{"Cache-Control", "no-store"}});
+      auto resp = respond(std::string(1 << 20, 'z'), {{"Cache-Control", "no-store"}});
       resp.body_delay_ms = 300;
       return resp;
     }
-    return text("other");
+    return respond("other");
   });
   ProxyProcess proxy({});
   {
@@ -336,7 +330,7 @@ TEST(Forwarding, ClientDisconnectMidResponseDoesNotDisturbOthers) {
 }
 
 TEST(Forwarding, GatewayModeMapsOriginFormToTheUpstream) {
-  TestOrigin origin([](const OriginRequest& r) { return text("gw:" + r.target); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("gw:" + r.target); });
   ProxyProcess proxy({"--upstream", origin.url("/api")});
   ClientRequest req;
   req.url = proxy.proxy_url() + "/users/7?full=1";
@@ -349,7 +343,7 @@ TEST(Forwarding, GatewayModeMapsOriginFormToTheUpstream) {
 }
 
 TEST(Forwarding, ClientsOutsideAllowGet403) {
-  TestOrigin origin([](const OriginRequest&) { return text("secret"); });
+  TestOrigin origin([](const OriginRequest&) { return respond("secret"); });
   ProxyProcess proxy({"--allow", "10.0.0.0/8"});
   auto r = proxy_get(proxy.proxy_url(), origin.url("/x"));
   EXPECT_EQ(r.status, 403);
@@ -371,7 +365,7 @@ TEST(Forwarding, ListensOnIpv6Loopback) {
   bool has_v6 = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
   if (fd >= 0) ::close(fd);
   if (!has_v6) GTEST_SKIP() << "no IPv6 loopback on this machine";
-  TestOrigin origin([](const OriginRequest&) { return text("v6"); });
+  TestOrigin origin([](const OriginRequest&) { return respond("v6"); });
   ProxyProcess proxy({"--listen", "[::1]:0"});
   // The first --listen (127.0.0.1:0) is what ProxyProcess found; the v6 one is in the log.
   std::smatch m;
@@ -399,7 +393,7 @@ TEST(Forwarding, PortInUseFailsToStart) {
 }
 
 TEST(Forwarding, TwoChainedProxiesAreNotALoop) {
-  TestOrigin origin([](const OriginRequest& r) { return text("via:" + r.header("Via")); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("via:" + r.header("Via")); });
   ProxyProcess gateway({"--upstream", origin.url("/")});
   ProxyProcess forward({});
   auto r = proxy_get(forward.proxy_url(), gateway.proxy_url() + "/chain");

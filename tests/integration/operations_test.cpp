@@ -17,12 +17,6 @@
 using namespace cachefwd::testing;
 
 namespace {
-OriginResponse with(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
-  OriginResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 
 ClientResponse admin(std::uint16_t port, const std::string& method, const std::string& path,
                      std::vector<std::string> headers = {}) {
@@ -65,7 +59,7 @@ struct CachedOrigin {
   TestOrigin origin{[](const OriginRequest& r) {
     std::vector<std::pair<std::string, std::string>> h{{"Cache-Control", "max-age=300"}};
     if (r.target.rfind("/tagged", 0) == 0) h.emplace_back("Cache-Tag", "product-7, catalog");
-    return with("body of " + r.target, h);
+    return respond("body of " + r.target, h);
   }};
 };
 }  // namespace
@@ -234,7 +228,7 @@ TEST(Config, FileSettingsApplyAndTheCommandLineWins) {
     std::ofstream f(path);
     f << "ttl = \"60s\"\nmax-object-size = \"1KiB\"\n";
   }
-  TestOrigin plain([](const OriginRequest&) { return with(std::string(100, 'p'), {}); });
+  TestOrigin plain([](const OriginRequest&) { return respond(std::string(100, 'p'), {}); });
   ProxyProcess proxy({"--config", path, "--max-object-size", "4KiB"});
   proxy_get(proxy.proxy_url(), plain.url("/t"));
   auto r = proxy_get(proxy.proxy_url(), plain.url("/t"));
@@ -275,7 +269,7 @@ TEST(Signals, SighupWithABrokenConfigKeepsTheOldOne) {
 
 TEST(Signals, SigtermDrainsAnInFlightSlowResponse) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("slow but complete", {});
+    auto r = respond("slow but complete", {});
     r.delay_ms = 800;
     return r;
   });

@@ -11,12 +11,6 @@
 using namespace cachefwd::testing;
 
 namespace {
-OriginResponse with(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
-  OriginResponse r;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
 ClientResponse post(const std::string& proxy, const std::string& url, const std::string& body) {
   ClientRequest req;
   req.method = "POST";
@@ -30,7 +24,7 @@ bool hit(const ClientResponse& r) { return r.header("Cache-Status").find("hit") 
 }  // namespace
 
 TEST(KeyPolicy, SortedQueryAndIgnoredParametersShareOneEntry) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--key-query", "sorted", "--key-ignore-query", "utm_*,fbclid"});
   proxy_get(proxy.proxy_url(), origin.url("/q?b=2&a=1"));
   EXPECT_TRUE(hit(proxy_get(proxy.proxy_url(), origin.url("/q?a=1&b=2"))));
@@ -40,7 +34,7 @@ TEST(KeyPolicy, SortedQueryAndIgnoredParametersShareOneEntry) {
 }
 
 TEST(KeyPolicy, ByDefaultTheQueryIsPartOfTheKeyAsSent) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/q?b=2&a=1"));
   EXPECT_FALSE(hit(proxy_get(proxy.proxy_url(), origin.url("/q?a=1&b=2"))));
@@ -48,7 +42,7 @@ TEST(KeyPolicy, ByDefaultTheQueryIsPartOfTheKeyAsSent) {
 
 TEST(KeyPolicy, NamedHeadersAndCookiesSplitTheKey) {
   TestOrigin origin([](const OriginRequest& r) {
-    return with(r.header("X-Tenant") + "|" + r.header("Cookie"), {{"Cache-Control", "max-age=60"}});
+    return respond(r.header("X-Tenant") + "|" + r.header("Cookie"), {{"Cache-Control", "max-age=60"}});
   });
   ProxyProcess proxy({"--key-headers", "X-Tenant", "--key-cookies", "lang"});
   EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/k"), {"X-Tenant: a", "Cookie: lang=en; sid=1"}).body, "a|lang=en; sid=1");
@@ -62,7 +56,7 @@ TEST(KeyPolicy, NamedHeadersAndCookiesSplitTheKey) {
 }
 
 TEST(PostCaching, OffByDefaultAndKeyedOnTheBodyWhenEnabled) {
-  TestOrigin origin([](const OriginRequest& r) { return with("answer to " + r.body, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond("answer to " + r.body, {{"Cache-Control", "max-age=60"}}); });
   {
     ProxyProcess proxy({});
     post(proxy.proxy_url(), origin.url("/graphql"), "{q:1}");
@@ -80,7 +74,7 @@ TEST(PostCaching, OffByDefaultAndKeyedOnTheBodyWhenEnabled) {
 }
 
 TEST(TtlPolicy, OverrideReplacesTheOriginsLifetime) {
-  TestOrigin origin([](const OriginRequest&) { return with("o", {{"Cache-Control", "max-age=0"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("o", {{"Cache-Control", "max-age=0"}}); });
   ProxyProcess proxy({"--ttl", "60", "--ttl-mode", "override"});
   proxy_get(proxy.proxy_url(), origin.url("/o"));
   EXPECT_TRUE(hit(proxy_get(proxy.proxy_url(), origin.url("/o"))));
@@ -88,7 +82,7 @@ TEST(TtlPolicy, OverrideReplacesTheOriginsLifetime) {
 }
 
 TEST(TtlPolicy, OverrideNeverStoresNoStoreOrPrivate) {
-  TestOrigin origin([](const OriginRequest&) { return with("p", {{"Cache-Control", "private"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("p", {{"Cache-Control", "private"}}); });
   ProxyProcess proxy({"--ttl", "60", "--ttl-mode", "override"});
   proxy_get(proxy.proxy_url(), origin.url("/p"));
   proxy_get(proxy.proxy_url(), origin.url("/p"));
@@ -96,7 +90,7 @@ TEST(TtlPolicy, OverrideNeverStoresNoStoreOrPrivate) {
 }
 
 TEST(TtlPolicy, ClampBoundsTheOriginsLifetime) {
-  TestOrigin origin([](const OriginRequest&) { return with("c", {{"Cache-Control", "max-age=3600"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("c", {{"Cache-Control", "max-age=3600"}}); });
   ProxyProcess proxy({"--ttl-mode", "clamp", "--max-ttl", "1s"});
   auto first = proxy_get(proxy.proxy_url(), origin.url("/c"));
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
@@ -106,7 +100,7 @@ TEST(TtlPolicy, ClampBoundsTheOriginsLifetime) {
 
 TEST(NegativeCaching, ListedErrorStatusesAreStoredForTheirOwnShortTtl) {
   TestOrigin origin([](const OriginRequest&) {
-    auto r = with("missing", {});
+    auto r = respond("missing", {});
     r.status = 404;
     return r;
   });
@@ -123,11 +117,11 @@ TEST(NegativeCaching, ListedErrorStatusesAreStoredForTheirOwnShortTtl) {
 TEST(Invalidation, SuccessfulUnsafeRequestInvalidatesTheTargetAndLocation) {
   TestOrigin origin([](const OriginRequest& r) {
     if (r.method == "POST") {
-      auto resp = with("created", {{"Location", "/items/7"}});
+      auto resp = respond("created", {{"Location", "/items/7"}});
       resp.status = 201;
       return resp;
     }
-    return with("item " + r.target, {{"Cache-Control", "max-age=300"}});
+    return respond("item " + r.target, {{"Cache-Control", "max-age=300"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/items"));
@@ -142,11 +136,11 @@ TEST(Invalidation, SuccessfulUnsafeRequestInvalidatesTheTargetAndLocation) {
 TEST(Invalidation, FailedUnsafeRequestInvalidatesNothing) {
   TestOrigin origin([](const OriginRequest& r) {
     if (r.method == "DELETE") {
-      auto resp = with("nope", {});
+      auto resp = respond("nope", {});
       resp.status = 500;
       return resp;
     }
-    return with("kept", {{"Cache-Control", "max-age=300"}});
+    return respond("kept", {{"Cache-Control", "max-age=300"}});
   });
   ProxyProcess proxy({});
   proxy_get(proxy.proxy_url(), origin.url("/keep"));
@@ -159,7 +153,7 @@ TEST(Invalidation, FailedUnsafeRequestInvalidatesNothing) {
 }
 
 TEST(Rules, FirstMatchWinsAndCacheOffBypasses) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--rule", "path=/live/*,cache=off", "--rule", "path=/live/forced,ttl=60s,ttl-mode=override"});
   proxy_get(proxy.proxy_url(), origin.url("/live/forced"));
   auto r = proxy_get(proxy.proxy_url(), origin.url("/live/forced"));
@@ -170,7 +164,7 @@ TEST(Rules, FirstMatchWinsAndCacheOffBypasses) {
 }
 
 TEST(Rules, PrivatePartitionsNeverShareButNamedOnesDo) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
   // Two rules over the same paths, selected by method... both GET: use hosts instead.
   ProxyProcess proxy({"--rule", "name=a,host=127.0.0.1,path=/a/", "--rule", "name=b,host=localhost,path=/a/"});
   std::string port = std::to_string(origin.port());
@@ -180,7 +174,7 @@ TEST(Rules, PrivatePartitionsNeverShareButNamedOnesDo) {
 }
 
 TEST(Rules, PerRuleEntryLimitEvictsOnlyItsOwnEntries) {
-  TestOrigin origin([](const OriginRequest& r) { return with(r.target, {{"Cache-Control", "max-age=60"}}); });
+  TestOrigin origin([](const OriginRequest& r) { return respond(r.target, {{"Cache-Control", "max-age=60"}}); });
   ProxyProcess proxy({"--rule", "name=small,path=/small/,max-entries=2"});
   proxy_get(proxy.proxy_url(), origin.url("/big/1"));
   for (int i = 1; i <= 3; ++i) proxy_get(proxy.proxy_url(), origin.url("/small/" + std::to_string(i)));
@@ -189,7 +183,7 @@ TEST(Rules, PerRuleEntryLimitEvictsOnlyItsOwnEntries) {
 }
 
 TEST(Rules, SetCookieResponsesAreStoredOnlyWhereARuleSaysSo) {
-  TestOrigin origin([](const OriginRequest&) { return with("c", {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=1"}}); });
+  TestOrigin origin([](const OriginRequest&) { return respond("c", {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=1"}}); });
   ProxyProcess proxy({"--rule", "path=/shared-cookie/,set-cookie=store"});
   proxy_get(proxy.proxy_url(), origin.url("/shared-cookie/x"));
   EXPECT_TRUE(hit(proxy_get(proxy.proxy_url(), origin.url("/shared-cookie/x"))));

@@ -1,4 +1,5 @@
 #include "support/http_client.h"
+#include "support/test_origin.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -13,13 +14,6 @@
 namespace cachefwd::testing {
 
 namespace {
-bool ieq(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
 size_t on_body(char* p, size_t s, size_t n, void* ud) {
   static_cast<ClientResponse*>(ud)->body.append(p, s * n);
   return s * n;
@@ -43,16 +37,11 @@ size_t on_header(char* p, size_t s, size_t n, void* ud) {
 }  // namespace
 
 std::string ClientResponse::header(const std::string& name) const {
-  for (auto& [n, v] : headers)
-    if (ieq(n, name)) return v;
-  return "";
+  auto* v = find_field(headers, name);
+  return v ? *v : "";
 }
 
-bool ClientResponse::has_header(const std::string& name) const {
-  for (auto& [n, v] : headers)
-    if (ieq(n, name)) return true;
-  return false;
-}
+bool ClientResponse::has_header(const std::string& name) const { return find_field(headers, name) != nullptr; }
 
 ClientResponse curl_fetch(const ClientRequest& req) {
   ClientResponse r;

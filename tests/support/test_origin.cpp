@@ -31,17 +31,28 @@ bool send_all(int fd, const std::string& data) {
 }
 }  // namespace
 
-std::string OriginRequest::header(const std::string& name) const {
-  for (auto& [n, v] : headers)
-    if (ieq(n, name)) return v;
-  return "";
+const std::string* find_field(const FieldList& fields, const std::string& name) {
+  for (auto& [n, v] : fields)
+    if (ieq(n, name)) return &v;
+  return nullptr;
 }
 
-bool OriginRequest::has_header(const std::string& name) const {
-  for (auto& [n, v] : headers)
-    if (ieq(n, name)) return true;
-  return false;
+OriginResponse respond(std::string body, FieldList headers, int status) {
+  OriginResponse r;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  r.status = status;
+  return r;
 }
+
+OriginResponse not_modified(FieldList headers) { return respond("", std::move(headers), 304); }
+
+std::string OriginRequest::header(const std::string& name) const {
+  auto* v = find_field(headers, name);
+  return v ? *v : "";
+}
+
+bool OriginRequest::has_header(const std::string& name) const { return find_field(headers, name) != nullptr; }
 
 TestOrigin::TestOrigin(Handler handler) : handler_(std::move(handler)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -33,6 +33,15 @@ struct OriginResponse {
   bool no_content_length = false;  // close-delimited body
 };
 
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+// The first value of `name` in `fields` (case-insensitive), or nullptr.
+const std::string* find_field(const FieldList& fields, const std::string& name);
+
+// Shorthand for a scripted answer.
+OriginResponse respond(std::string body, FieldList headers = {}, int status = 200);
+// A 304 with these fields.
+OriginResponse not_modified(FieldList headers);
+
 class TestOrigin {
  public:
   using Handler = std::function<OriginResponse(const OriginRequest&)>;
