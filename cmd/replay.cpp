@@ -35,6 +35,7 @@
 #include "load/report.h"
 #include "replay/http_simulator.h"
 #include "replay/http_trace.h"
+#include "replay/mrc_plot.h"
 #include "replay/simulator.h"
 #include "replay/trace_reader.h"
 
@@ -197,6 +198,7 @@ struct Options {
   std::string policies = "lru,s3fifo,sieve,fifo,belady";
   bool policies_given = false;
   std::string json;
+  std::string plot;
   bool unit_sizes = false;
   bool quiet = false;
   bool strict = false;
@@ -471,6 +473,24 @@ int run_simulate(const Options& o) {
     out << j;
     if (!out) {
       std::fprintf(stderr, "replay: cannot write %s\n", o.json.c_str());
+      return 1;
+    }
+  }
+  if (!o.plot.empty()) {
+    std::vector<cachefwd::replay::MrcSeries> series;
+    for (const auto& run : runs) {
+      auto it = std::find_if(series.begin(), series.end(), [&](auto& s) { return s.policy == run.policy; });
+      if (it == series.end()) {
+        series.push_back({run.policy, {}});
+        it = series.end() - 1;
+      }
+      const auto& c = run.counters();
+      it->points.push_back({run.cache_bytes, c.miss_ratio(), o.unit_sizes ? -1.0 : c.byte_miss_ratio()});
+    }
+    std::ofstream out(o.plot);
+    out << cachefwd::replay::render_mrc_svg(series, "miss ratio curve: " + o.file);
+    if (!out) {
+      std::fprintf(stderr, "replay: cannot write %s\n", o.plot.c_str());
       return 1;
     }
   }
@@ -890,6 +910,9 @@ void register_replay(CLI::App& app) {
                   "Cache-Control, so with 0 nothing of theirs is stored")
       ->capture_default_str();
   sub->add_option("--json", opts->json, "Also write the results as JSON to this file");
+  sub->add_option("--plot", opts->plot,
+                  "Simulated traces: write the miss-ratio curve (miss and byte miss ratio per policy against "
+                  "cache size) as SVG to this file");
   sub->add_flag("--ignore-obj-size", opts->unit_sizes, "Every object has size 1: cache sizes count objects");
   sub->add_flag("--quiet", opts->quiet, "No table on stdout (with --json)");
   sub->add_flag("--strict", opts->strict, "Malformed lines or entries are fatal (exit 1) instead of skipped");
