@@ -18,16 +18,19 @@ namespace {
 pid_t spawn(const std::vector<std::string>& args, int& out_fd, bool merge_stdout) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  // Everything the child needs is built before fork: between fork and exec a child of a
+  // multithreaded process may only make async-signal-safe calls (an allocation can deadlock on a
+  // lock another thread held at the fork, as it did under ASan).
+  std::string bin = CACHEFWD_BINARY;
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  argv.push_back(bin.data());
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(pipefd[1], 2);
     if (merge_stdout) dup2(pipefd[1], 1);
-    std::vector<char*> argv;
-    std::string bin = CACHEFWD_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
     execv(bin.c_str(), argv.data());
     _exit(127);
   }
