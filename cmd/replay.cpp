@@ -33,6 +33,8 @@
 #include "load/process.h"
 #include "load/replay_driver.h"
 #include "load/report.h"
+#include "base/strings.h"
+#include "metrics/json_writer.h"
 #include "replay/http_simulator.h"
 #include "replay/http_trace.h"
 #include "replay/mrc_plot.h"
@@ -163,30 +165,13 @@ struct Run {
   const SimCounters& counters() const { return store_sim ? store_sim->counters() : belady->counters(); }
 };
 
-std::string human_bytes(std::uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
-}
+std::string human_bytes(std::uint64_t b) { return cachefwd::format_bytes(b); }
 
 std::string json_escape(std::string_view s) {
+  // The caller writes the surrounding quotes.
   std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  cachefwd::metrics::append_json_string(out, s);
+  return out.substr(1, out.size() - 2);
 }
 
 struct Options {

@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <cstdio>
 #include <limits>
 
 namespace cachefwd {
@@ -81,6 +82,20 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view s) noexcept {
   else return std::nullopt;
   if (n > std::numeric_limits<std::int64_t>::max() / mult) return std::nullopt;
   return n * mult;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[48];
+  if (u == 0) std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  else std::snprintf(buf, sizeof(buf), "%.2f %s", v, units[u]);
+  return buf;
 }
 
 }  // namespace cachefwd

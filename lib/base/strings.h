@@ -21,6 +21,8 @@ std::string_view trim_ows(std::string_view s) noexcept;
 std::optional<std::int64_t> parse_decimal(std::string_view s) noexcept;
 // Parses sizes like "256MiB", "1KiB", "10MB", "4096" into bytes.
 std::optional<std::uint64_t> parse_size(std::string_view s) noexcept;
+// "1.50 MiB", "512 B": binary units, two decimals, for reports.
+std::string format_bytes(std::uint64_t bytes);
 // Parses durations like "60", "60s", "500ms", "5m", "1h" into milliseconds (a bare number is seconds).
 std::optional<std::int64_t> parse_duration_ms(std::string_view s) noexcept;
 

@@ -1,5 +1,7 @@
 #include "load/report.h"
 
+#include "metrics/json_writer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -51,18 +53,9 @@ std::string format_value(double v, Unit u) {
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  metrics::append_json_string(out, s);
+  return out;
 }
 
 // fmt's shortest round-trip form; JSON has no inf/nan.

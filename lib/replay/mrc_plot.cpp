@@ -1,5 +1,7 @@
 #include "replay/mrc_plot.h"
 
+#include "base/strings.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -22,17 +24,12 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
+// Axis labels: "128 MiB" rather than "128.00 MiB".
 std::string size_label(std::uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), v >= 100 || v == std::floor(v) ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
+  std::string s = format_bytes(b);
+  auto dot = s.find(".00 ");
+  if (dot != std::string::npos) s.erase(dot, 3);
+  return s;
 }
 
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"};
