@@ -151,6 +151,9 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
   }
   http::remove_hop_by_hop(headers);
   // RFC 9110 §6.6.1: a recipient with a clock adds Date to a response that lacks one.
+  // The age is computed from what the upstream sent: a Date we add ourselves has one-second
+  // resolution and would age the response by up to a second it never spent anywhere.
+  initial_age_ms_ = policy::corrected_initial_age_ms(headers, plan_.request_time, response_time_);
   if (!headers.has("date")) headers.add("Date", http::format_http_date(response_time_));
   std::string via = headers.combined("via");
   headers.set("Via", via.empty() ? "1.1 " + cfg.via_name : via + ", 1.1 " + cfg.via_name);
@@ -164,7 +167,7 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
     refreshed->request_time = plan_.request_time;
     refreshed->response_time = response_time_;
     // The age comes from the 304 itself: a stale Age of the old response must not linger.
-    refreshed->corrected_initial_age_ms = policy::corrected_initial_age_ms(headers, plan_.request_time, response_time_);
+    refreshed->corrected_initial_age_ms = initial_age_ms_;
     refreshed->freshness_lifetime_ms =
         policy::freshness_lifetime_ms(plan_.stale->status, refreshed->headers, response_time_, plan_.policy);
     refreshed->cache_control = http::parse_cache_control(refreshed->headers);
@@ -401,7 +404,7 @@ std::shared_ptr<cache::StoredResponse> UpstreamExchange::build_entry() {
   entry->head = serialize_stored_head(status_, entry->headers, entry->body->size());
   entry->request_time = plan_.request_time;
   entry->response_time = response_time_;
-  entry->corrected_initial_age_ms = policy::corrected_initial_age_ms(entry->headers, plan_.request_time, response_time_);
+  entry->corrected_initial_age_ms = initial_age_ms_;
   entry->freshness_lifetime_ms = lifetime_ms_;
   entry->cache_control = http::parse_cache_control(entry->headers);
   for (const char* field : {"cache-tag", "surrogate-key"}) {

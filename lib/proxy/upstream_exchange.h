@@ -120,6 +120,7 @@ class UpstreamExchange : public upstream::FetchHandler {
   std::uint64_t body_total_ = 0;
   UnixMillis response_time_ = 0;
   std::int64_t lifetime_ms_ = 0;
+  std::int64_t initial_age_ms_ = 0;  // RFC 9111 §4.2.3 corrected_initial_age, from the upstream's fields
   uv_timer_t* coalesce_timer_ = nullptr;
   upstream::FetchRequest request_copy_;  // the conditional request, to repeat unconditionally
 };
