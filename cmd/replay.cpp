@@ -623,6 +623,24 @@ int run_http_simulate(const Options& o, cachefwd::replay::HttpFormat format) {
       return 1;
     }
   }
+  if (!o.plot.empty()) {
+    std::vector<cachefwd::replay::MrcSeries> series;
+    for (const auto& run : runs) {
+      auto it = std::find_if(series.begin(), series.end(), [&](auto& x) { return x.policy == run.policy; });
+      if (it == series.end()) {
+        series.push_back({run.policy, {}});
+        it = series.end() - 1;
+      }
+      const auto& c = run.sim->counters();
+      it->points.push_back({run.bytes, 1.0 - c.hit_ratio(), 1.0 - c.byte_hit_ratio()});
+    }
+    std::ofstream out(o.plot);
+    out << cachefwd::replay::render_mrc_svg(series, "miss ratio curve: " + o.file);
+    if (!out) {
+      std::fprintf(stderr, "replay: cannot write %s\n", o.plot.c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 
@@ -896,7 +914,7 @@ void register_replay(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--json", opts->json, "Also write the results as JSON to this file");
   sub->add_option("--plot", opts->plot,
-                  "Simulated traces: write the miss-ratio curve (miss and byte miss ratio per policy against "
+                  "With --simulate: write the miss-ratio curve (miss and byte miss ratio per policy against "
                   "cache size) as SVG to this file");
   sub->add_flag("--ignore-obj-size", opts->unit_sizes, "Every object has size 1: cache sizes count objects");
   sub->add_flag("--quiet", opts->quiet, "No table on stdout (with --json)");
