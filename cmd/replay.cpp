@@ -167,6 +167,22 @@ struct Run {
 
 std::string human_bytes(std::uint64_t b) { return cachefwd::format_bytes(b); }
 
+// --plot: one miss-ratio curve per policy, written as SVG.
+struct MrcPlot {
+  std::vector<cachefwd::replay::MrcSeries> series;
+  void add(const std::string& policy, cachefwd::replay::MrcPoint point) {
+    auto it = std::find_if(series.begin(), series.end(), [&](auto& x) { return x.policy == policy; });
+    if (it == series.end()) it = series.insert(series.end(), {policy, {}});
+    it->points.push_back(point);
+  }
+  bool write(const std::string& path, const std::string& input) const {
+    std::ofstream out(path);
+    out << cachefwd::replay::render_mrc_svg(series, "miss ratio curve: " + input);
+    if (!out) std::fprintf(stderr, "replay: cannot write %s\n", path.c_str());
+    return static_cast<bool>(out);
+  }
+};
+
 std::string json_escape(std::string_view s) {
   // The caller writes the surrounding quotes.
   std::string out;
@@ -462,22 +478,12 @@ int run_simulate(const Options& o) {
     }
   }
   if (!o.plot.empty()) {
-    std::vector<cachefwd::replay::MrcSeries> series;
+    MrcPlot plot;
     for (const auto& run : runs) {
-      auto it = std::find_if(series.begin(), series.end(), [&](auto& s) { return s.policy == run.policy; });
-      if (it == series.end()) {
-        series.push_back({run.policy, {}});
-        it = series.end() - 1;
-      }
       const auto& c = run.counters();
-      it->points.push_back({run.cache_bytes, c.miss_ratio(), o.unit_sizes ? -1.0 : c.byte_miss_ratio()});
+      plot.add(run.policy, {run.cache_bytes, c.miss_ratio(), o.unit_sizes ? -1.0 : c.byte_miss_ratio()});
     }
-    std::ofstream out(o.plot);
-    out << cachefwd::replay::render_mrc_svg(series, "miss ratio curve: " + o.file);
-    if (!out) {
-      std::fprintf(stderr, "replay: cannot write %s\n", o.plot.c_str());
-      return 1;
-    }
+    if (!plot.write(o.plot, o.file)) return 1;
   }
   return 0;
 }
@@ -624,22 +630,12 @@ int run_http_simulate(const Options& o, cachefwd::replay::HttpFormat format) {
     }
   }
   if (!o.plot.empty()) {
-    std::vector<cachefwd::replay::MrcSeries> series;
+    MrcPlot plot;
     for (const auto& run : runs) {
-      auto it = std::find_if(series.begin(), series.end(), [&](auto& x) { return x.policy == run.policy; });
-      if (it == series.end()) {
-        series.push_back({run.policy, {}});
-        it = series.end() - 1;
-      }
       const auto& c = run.sim->counters();
-      it->points.push_back({run.bytes, 1.0 - c.hit_ratio(), 1.0 - c.byte_hit_ratio()});
+      plot.add(run.policy, {run.bytes, 1.0 - c.hit_ratio(), 1.0 - c.byte_hit_ratio()});
     }
-    std::ofstream out(o.plot);
-    out << cachefwd::replay::render_mrc_svg(series, "miss ratio curve: " + o.file);
-    if (!out) {
-      std::fprintf(stderr, "replay: cannot write %s\n", o.plot.c_str());
-      return 1;
-    }
+    if (!plot.write(o.plot, o.file)) return 1;
   }
   return 0;
 }
