@@ -8,7 +8,8 @@ echo "== tests (release build)"
 ctest --test-dir build --output-on-failure -j2 --timeout 180
 if [[ "${CACHEFWD_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== tests (ASan + UBSan build)"
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEFWD_SANITIZE=ON -DCACHEFWD_BUILD_BENCH=OFF >/dev/null
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEFWD_SANITIZE=ON -DCACHEFWD_BUILD_BENCH=OFF \
+    -DCACHEFWD_WERROR=ON $(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >/dev/null
   cmake --build build-asan -j"$(nproc)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2 --timeout 300
