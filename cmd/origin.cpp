@@ -24,6 +24,7 @@ constexpr const char* kSchemeHelp =
   vary=NAME       Vary: NAME
   delay_ms=N      answer N ms later
   close=1         Connection: close after this response
+  set-cookie=1    Set-Cookie: replay=1
   cache-status=T  Cache-Status: T (percent-decoded), to pose as a cache in tests
 Every response has Date, Content-Length and X-Origin-Requests (requests answered so far).
 GET /__origin/stats: counters as JSON; /__origin/reset: zero them.

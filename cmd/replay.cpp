@@ -26,6 +26,7 @@
 
 #include "base/hash.h"
 #include "base/strings.h"
+#include "cache/flow/flow.h"
 #include "cache/policy/config.h"
 #include "cache/store/eviction_policy.h"
 #include "commands.h"
@@ -33,7 +34,6 @@
 #include "load/process.h"
 #include "load/replay_driver.h"
 #include "load/report.h"
-#include "base/strings.h"
 #include "metrics/json_writer.h"
 #include "replay/http_simulator.h"
 #include "replay/http_trace.h"
@@ -610,18 +610,29 @@ int run_http_simulate(const Options& o, cachefwd::replay::HttpFormat format) {
       const auto& c = runs[i].sim->counters();
       std::string ns;
       for (const auto& [k, v] : c.not_stored) ns += fmt::format("{}\"{}\": {}", ns.empty() ? "" : ", ", k, v);
+      std::string oc;
+      for (const auto& [k, v] : c.outcomes) oc += fmt::format("{}\"{}\": {}", oc.empty() ? "" : ", ", k, v);
       j += fmt::format(
           "    {{\"policy\": \"{}\", \"cache_size\": \"{}\", \"cache_bytes\": {}, \"requests\": {}, "
           "\"hits\": {}, "
           "\"misses\": {}, \"hit_ratio\": {:.6f}, \"bytes\": {}, \"hit_bytes\": {}, \"byte_hit_ratio\": "
           "{:.6f}, "
-          "\"stale_misses\": {}, \"stored\": {}, \"invalidated\": {}, \"not_stored\": {{{}}}, \"seconds\": "
-          "{:.6f}}}{}\n",
+          "\"stale_misses\": {}, \"stored\": {}, \"invalidated\": {}, \"not_stored\": {{{}}}, "
+          "\"outcomes\": {{{}}}, \"seconds\": {:.6f}}}{}\n",
           runs[i].policy, json_escape(runs[i].spec->text), runs[i].bytes, c.requests, c.hits, c.misses,
           c.hit_ratio(), c.bytes, c.hit_bytes, c.byte_hit_ratio(), c.stale_misses, c.stored, c.invalidated,
-          ns, runs[i].seconds, i + 1 < runs.size() ? "," : "");
+          ns, oc, runs[i].seconds, i + 1 < runs.size() ? "," : "");
     }
-    j += "  ]\n}\n";
+    // The first run's outcomes at the top, under the key the live replay uses for its own.
+    j += "  ],\n  \"outcomes\": {";
+    if (!runs.empty()) {
+      bool first = true;
+      for (const auto& [k, v] : runs[0].sim->counters().outcomes) {
+        j += fmt::format("{}\"{}\": {}", first ? "" : ", ", k, v);
+        first = false;
+      }
+    }
+    j += "}\n}\n";
     std::ofstream out(o.json);
     out << j;
     if (!out) {
@@ -638,17 +649,6 @@ int run_http_simulate(const Options& o, cachefwd::replay::HttpFormat format) {
     if (!plot.write(o.plot, o.file)) return 1;
   }
   return 0;
-}
-
-// The request fields a replay sends: those that change what a cache does (Cache-Control, Pragma,
-// Authorization) and what content negotiation an origin may vary on, but not Accept-Encoding (the
-// driver does not decode bodies), cookies (session state) or the browser's own conditionals.
-bool forwarded_field(std::string_view name) {
-  for (const char* n :
-       {"cache-control", "pragma", "authorization", "accept", "accept-language", "user-agent"}) {
-    if (cachefwd::iequals(name, n)) return true;
-  }
-  return false;
 }
 
 std::string resolve_self() {
@@ -768,7 +768,7 @@ int run_live(const Options& o) {
     }
     rq.target = *target;
     for (const auto& f : c.request_headers.fields()) {
-      if (forwarded_field(f.name)) rq.headers.emplace_back(f.name, f.value);
+      if (cachefwd::replay::replayed_request_field(f.name)) rq.headers.emplace_back(f.name, f.value);
     }
     if (o.speed > 0) rq.due_s = static_cast<double>(c.time - t_first) / 1000.0 / o.speed;
     if (o.rate > 0) rq.due_s = static_cast<double>(list.size()) / o.rate;
@@ -862,7 +862,20 @@ int run_live(const Options& o) {
     for (size_t i = 0; i < top.size(); ++i)
       extra += fmt::format("{}{{\"url\": \"{}\", \"misses\": {}}}", i ? ", " : "", json_escape(top[i].first),
                            top[i].second);
-    extra += "]}\n";
+    // Each response's Cache-Status read back as the cache flow's outcome label: the same keys as
+    // the simulation's "outcomes".
+    std::map<std::string, std::uint64_t> outcomes;
+    for (const auto& oc : res.outcomes) {
+      if (oc.status == 0) continue;
+      ++outcomes[cachefwd::cache::flow::outcome_label_from_cache_status(oc.cache_status)];
+    }
+    extra += "]},\n  \"outcomes\": {";
+    bool first_outcome = true;
+    for (const auto& [k, v] : outcomes) {
+      extra += fmt::format("{}\"{}\": {}", first_outcome ? "" : ", ", k, v);
+      first_outcome = false;
+    }
+    extra += "}\n";
     j = j.substr(0, close);
     while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
     j += extra + "}\n";

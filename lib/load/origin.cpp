@@ -227,6 +227,8 @@ std::optional<OriginSpec> parse_origin_target(std::string_view target, const Ori
       if (!num(spec.delay_ms) || spec.delay_ms > 3'600'000) return fail(name, value);
     } else if (name == "close") {
       if (!flag(spec.close)) return fail(name, value);
+    } else if (name == "set-cookie") {
+      if (!flag(spec.set_cookie)) return fail(name, value);
     }
   }
   return spec;
@@ -505,6 +507,7 @@ void Conn::on_request() {
         fmt::format_to(std::back_inserter(h), "Last-Modified: {}\r\n", http_date(spec->last_modified));
       }
       if (!spec->vary.empty()) fmt::format_to(std::back_inserter(h), "Vary: {}\r\n", spec->vary);
+      if (spec->set_cookie) h += "Set-Cookie: replay=1\r\n";
       if (!spec->cache_status.empty()) {
         fmt::format_to(std::back_inserter(h), "Cache-Status: {}\r\n", spec->cache_status);
       }

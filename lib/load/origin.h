@@ -58,6 +58,7 @@ struct OriginSpec {
   std::string cache_status;
   std::int64_t delay_ms = 0;
   bool close = false;
+  bool set_cookie = false;  // answers with a Set-Cookie (replay of a capture that had one)
 
   std::string cache_control() const;  // empty when no directive was asked for
   std::string etag_value() const;     // the quoted entity-tag

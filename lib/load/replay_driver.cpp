@@ -43,6 +43,7 @@ struct Response {
   bool has_cache_status = false;
   bool hit = false;
   bool close = false;
+  std::string cache_status;
 };
 
 class Conn {
@@ -188,6 +189,7 @@ class Conn {
       } else if (iequals(name, "cache-status")) {
         out.has_cache_status = true;
         out.hit = cache_status_hit(value);
+        out.cache_status.assign(value);
       } else if (iequals(name, "x-cache") && !out.has_cache_status) {
         out.has_cache_status = true;
         out.hit = istarts_with(value, "hit");
@@ -312,6 +314,7 @@ ReplayResult run_replay(const std::vector<ReplayRequest>& requests, const Replay
         o.status = resp.status;
         o.hit = resp.hit;
         o.classified = resp.has_cache_status;
+        o.cache_status = std::move(resp.cache_status);
         o.body_bytes = resp.body;
         ++L.r.responses;
         L.r.latency.record(lat);

@@ -37,6 +37,7 @@ struct ReplayOutcome {
   int status = 0;    // 0: transport error
   bool hit = false;  // Cache-Status / X-Cache said hit
   bool classified = false;
+  std::string cache_status;  // the Cache-Status field as received (empty without one)
   std::uint64_t body_bytes = 0;
 };
 

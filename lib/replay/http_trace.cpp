@@ -115,6 +115,14 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+bool replayed_request_field(std::string_view name) {
+  for (const char* n :
+       {"cache-control", "pragma", "authorization", "accept", "accept-language", "user-agent"}) {
+    if (iequals(name, n)) return true;
+  }
+  return false;
+}
+
 std::optional<std::string> embedded_origin_target(const HttpRequest& r) {
   const int status = replay_status(r);
   if (status < 200 || status > 599) return std::nullopt;
@@ -162,6 +170,16 @@ std::optional<std::string> embedded_origin_target(const HttpRequest& r) {
       const std::int64_t rel = (e && d) ? millis_to_seconds(*e - *d) : -1;
       target += "&expires=" + std::to_string(rel);
     }
+    // What makes a cache decide differently: validators (the origin then answers a matching
+    // conditional with 304), Vary and Set-Cookie. Their values are the origin's own.
+    if (r.response_headers.has("ETag")) target += "&etag=1";
+    if (const auto* lm = r.response_headers.find("Last-Modified")) {
+      if (const auto t = http::parse_http_date(*lm); t && *t >= 2000)
+        target += "&last-modified=" + std::to_string(*t / 1000);
+    }
+    if (const std::string vary = r.response_headers.combined("Vary"); !vary.empty())
+      target += "&vary=" + percent_encode(vary);
+    if (r.response_headers.has("Set-Cookie")) target += "&set-cookie=1";
   }
   return target;
 }

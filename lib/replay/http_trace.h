@@ -74,10 +74,18 @@ std::optional<UnixMillis> parse_iso8601(std::string_view s);
 // The request target that makes lib/load's origin (load/origin.h scheme) answer with the recorded
 // response: path "/r/<host><path>", the original query folded into q=<hash> (so distinct URLs stay
 // distinct keys without the origin reading their parameters), size=, status=, and from recorded
-// headers cc= (Cache-Control verbatim) and expires= (Expires - Date, in seconds). A recorded 304
+// headers cc= (Cache-Control verbatim), expires= (Expires - Date, in seconds), etag=1 and
+// last-modified= (the recorded validators' presence; the origin makes its own, and answers a
+// matching conditional with 304), vary= and set-cookie=1. A recorded 304
 // (a browser revalidating its own copy) is answered as a 200: the proxy's client is not
 // revalidating. nullopt when the status cannot be replayed (outside 200..599).
 std::optional<std::string> embedded_origin_target(const HttpRequest& r);
+
+// The request fields a replay sends (live) and the simulation sees: those that change what a cache
+// does (Cache-Control, Pragma, Authorization) and what content negotiation an origin may vary on,
+// but not Accept-Encoding (the driver does not decode bodies), cookies (session state) or the
+// browser's own conditionals.
+bool replayed_request_field(std::string_view name);
 // Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
 std::string percent_encode(std::string_view s);
 

@@ -298,6 +298,11 @@ Entry Cache::lookup(const std::string& key, const http::Headers& request_headers
 
 bool Cache::store_entry(std::shared_ptr<StoredResponse> entry, const http::Headers& request_headers,
                         store::PartitionId partition) {
+  return store_entry(std::move(entry), request_headers, partition, 0);
+}
+
+bool Cache::store_entry(std::shared_ptr<StoredResponse> entry, const http::Headers& request_headers,
+                        store::PartitionId partition, std::uint64_t extra_charge) {
   std::string key = entry->key;
   if (entry->headers.has("vary")) {
     auto secondary = key::vary_key(entry->headers, request_headers);
@@ -316,7 +321,7 @@ bool Cache::store_entry(std::shared_ptr<StoredResponse> entry, const http::Heade
     store_.insert(partition, key, std::move(m), marker_charge, entry->tags);
     key = std::move(variant);
   }
-  auto charge = entry->charge();
+  auto charge = entry->charge() + extra_charge;
   std::vector<std::string> tags = entry->tags;
   Entry e = std::move(entry);
   return store_.insert(partition, key, std::move(e), charge, tags);
@@ -588,6 +593,7 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
     v.kind = HeadVerdict::Kind::serve_entry;
     v.entry = std::move(entry);
     v.cache_status = stale_status(304, verdict.storable, "revalidated");
+    v.outcome = Outcome::revalidated;
     return v;
   }
   if (f.stale && status == 304) {
@@ -604,6 +610,7 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
     v.kind = HeadVerdict::Kind::serve_entry;
     v.entry = f.stale;
     v.cache_status = stale_status(status, false, "stale-if-error");
+    v.outcome = Outcome::stale_if_error;
     return v;
   }
 
@@ -667,14 +674,11 @@ bool Cache::on_body(FillId id, std::uint64_t total) {
   return f.storing;
 }
 
-Entry Cache::on_complete(FillId id, std::string body, UnixMillis) {
-  auto it = fills_.find(id);
-  if (it == fills_.end()) return nullptr;
-  Fill& f = *it->second;
+std::shared_ptr<StoredResponse> Cache::complete_entry(Fill& f, std::uint64_t body_size) {
   leave_inflight(f);
   if (!f.storing) return nullptr;
   // RFC 9111 §3.3: an incomplete body is never stored as if it were the whole response.
-  if (f.content_length >= 0 && body.size() != static_cast<std::uint64_t>(f.content_length)) {
+  if (f.content_length >= 0 && body_size != static_cast<std::uint64_t>(f.content_length)) {
     f.storing = false;
     f.reason = Reason::incomplete;
     return nullptr;
@@ -683,16 +687,25 @@ Entry Cache::on_complete(FillId id, std::string body, UnixMillis) {
   entry->key = f.key;
   entry->status = f.status;
   entry->headers = f.headers;
-  entry->body = std::make_shared<const std::string>(std::move(body));
-  entry->head = serialize_stored_head(f.status, entry->headers, entry->body->size());
+  entry->head = serialize_stored_head(f.status, entry->headers, body_size);
   entry->request_time = f.request_time;
   entry->response_time = f.response_time;
   entry->corrected_initial_age_ms = f.initial_age_ms;
   entry->freshness_lifetime_ms = f.lifetime_ms;
   entry->cache_control = http::parse_cache_control(entry->headers);
   collect_tags(*entry);
+  return entry;
+}
+
+Entry Cache::on_complete(FillId id, std::string body, UnixMillis) {
+  auto it = fills_.find(id);
+  if (it == fills_.end()) return nullptr;
+  Fill& f = *it->second;
+  auto entry = complete_entry(f, body.size());
+  if (!entry) return nullptr;
+  entry->body = std::make_shared<const std::string>(std::move(body));
   Entry out = entry;
-  if (!store_entry(std::move(entry), f.request_headers, f.partition)) {
+  if (!store_entry(std::move(entry), f.request_headers, f.partition, 0)) {
     // Refused by the store (above its byte limit): served, not kept.
     f.storing = false;
     f.reason = Reason::too_large;
@@ -700,6 +713,21 @@ Entry Cache::on_complete(FillId id, std::string body, UnixMillis) {
   }
   uncacheable_.erase(f.key);
   return out;
+}
+
+bool Cache::on_complete_sized(FillId id, std::uint64_t body_size, UnixMillis) {
+  auto it = fills_.find(id);
+  if (it == fills_.end()) return false;
+  Fill& f = *it->second;
+  auto entry = complete_entry(f, body_size);
+  if (!entry) return false;
+  if (!store_entry(std::move(entry), f.request_headers, f.partition, body_size)) {
+    f.storing = false;
+    f.reason = Reason::too_large;
+    return false;
+  }
+  uncacheable_.erase(f.key);
+  return true;
 }
 
 ErrorVerdict Cache::on_error(FillId id, FetchFailure kind, UnixMillis now) {

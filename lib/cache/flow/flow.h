@@ -157,7 +157,8 @@ struct HeadVerdict {
   };
   Kind kind = Kind::stream;
   Entry entry;
-  std::string cache_status;  // serve_entry
+  std::string cache_status;         // serve_entry
+  Outcome outcome = Outcome::none;  // serve_entry: revalidated or stale_if_error
   bool storing = false;
   bool no_body = false;              // HEAD, 1xx, 204, 304
   std::int64_t content_length = -1;  // from the upstream; -1 = not declared
@@ -211,6 +212,9 @@ class Cache {
   bool on_body(FillId f, std::uint64_t total);
   // The body is complete; stores it when the fill stores. Returns the stored entry (null if none).
   Entry on_complete(FillId f, std::string body, UnixMillis now);
+  // The same for a simulation, which keeps no bodies: the store is charged `body_size` for it.
+  // True when stored.
+  bool on_complete_sized(FillId f, std::uint64_t body_size, UnixMillis now);
   ErrorVerdict on_error(FillId f, FetchFailure kind, UnixMillis now);
   // The coalescing timer of `f` fired: the joiners to release (coalesce_timeout) if no head yet.
   std::vector<Waiter> on_timer(FillId f, UnixMillis now);
@@ -248,6 +252,9 @@ class Cache {
   void leave_inflight(Fill& f);
   void remember_uncacheable(const std::string& key, UnixMillis now);
   bool stale_if_error_allowed(const Fill& f, UnixMillis now) const;
+  std::shared_ptr<StoredResponse> complete_entry(Fill& f, std::uint64_t body_size);
+  bool store_entry(std::shared_ptr<StoredResponse> entry, const http::Headers& request_headers,
+                   store::PartitionId partition, std::uint64_t extra_charge);
   std::vector<Waiter> release_joiners(Fill& f);
 
   store::Store& store_;

@@ -39,7 +39,7 @@ TEST(HttpSimulator, MaxAgeHitsWhileFreshThenMissesWhenStale) {
   EXPECT_EQ(s.access(r(1'000)), Outcome::hit);
   EXPECT_EQ(s.access(r(59'000)), Outcome::hit);
   // RFC 9111 §4.2: fresh while age < lifetime; at 61 s it is stale and must be validated.
-  EXPECT_EQ(s.access(r(61'000)), Outcome::stale_miss);
+  EXPECT_EQ(s.access(r(61'000)), Outcome::expired);
   EXPECT_EQ(s.access(r(62'000)), Outcome::hit);  // the refetched response is stored again
   const auto& c = s.counters();
   EXPECT_EQ(c.requests, 5u);
@@ -59,7 +59,7 @@ TEST(HttpSimulator, ExpiresMinusDateIsTheLifetime) {
   };
   EXPECT_EQ(s.access(r(0)), Outcome::miss);
   EXPECT_EQ(s.access(r(20'000)), Outcome::hit);
-  EXPECT_EQ(s.access(r(40'000)), Outcome::stale_miss);
+  EXPECT_EQ(s.access(r(40'000)), Outcome::expired);
   // s-maxage wins over max-age in a shared cache (§5.2.2.10).
   EXPECT_EQ(s.access(get("http://a/s", kT0, {{"Cache-Control", "max-age=1, s-maxage=100"}})), Outcome::miss);
   EXPECT_EQ(s.access(get("http://a/s", kT0 + 50'000, {{"Cache-Control", "max-age=1, s-maxage=100"}})),
@@ -70,14 +70,14 @@ TEST(HttpSimulator, WhatASharedCacheMustNotStore) {
   auto s = sim(60'000);
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(s.access(get("http://a/ns", kT0 + i, {{"Cache-Control", "no-store, max-age=60"}})),
-              Outcome::miss);
+              Outcome::not_stored);
     EXPECT_EQ(s.access(get("http://a/p", kT0 + i, {{"Cache-Control", "private, max-age=60"}})),
-              Outcome::miss);
+              Outcome::not_stored);
     EXPECT_EQ(s.access(get("http://a/c", kT0 + i, {{"Set-Cookie", "id=1"}, {"Cache-Control", "max-age=60"}})),
-              Outcome::miss);
+              Outcome::not_stored);
     // Negative caching is opt-in: a 404 without explicit freshness gets no --ttl lifetime.
-    EXPECT_EQ(s.access(get("http://a/404", kT0 + i, {}, 404)), Outcome::miss);
-    EXPECT_EQ(s.access(get("http://a/500", kT0 + i, {{"Cache-Control", "max-age=60"}}, 500)), Outcome::miss);
+    EXPECT_EQ(s.access(get("http://a/404", kT0 + i, {}, 404)), Outcome::not_stored);
+    EXPECT_EQ(s.access(get("http://a/500", kT0 + i, {{"Cache-Control", "max-age=60"}}, 500)), Outcome::not_stored);
   }
   const auto& ns = s.counters().not_stored;
   EXPECT_EQ(ns.at("no-store"), 2u);
@@ -98,15 +98,15 @@ TEST(HttpSimulator, LogsWithoutHeadersDependOnTheConfiguredTtl) {
   r.size = 10;
   r.time = kT0;
   auto none = sim(0);
-  EXPECT_EQ(none.access(r), Outcome::miss);
-  EXPECT_EQ(none.access(r), Outcome::miss);
+  EXPECT_EQ(none.access(r), Outcome::not_stored);
+  EXPECT_EQ(none.access(r), Outcome::not_stored);
   EXPECT_EQ(none.counters().not_stored.at("no-freshness"), 2u);
   auto ttl = sim(30'000);
   EXPECT_EQ(ttl.access(r), Outcome::miss);
   r.time = kT0 + 29'000;
   EXPECT_EQ(ttl.access(r), Outcome::hit);
   r.time = kT0 + 31'000;
-  EXPECT_EQ(ttl.access(r), Outcome::stale_miss);
+  EXPECT_EQ(ttl.access(r), Outcome::expired);
 }
 
 TEST(HttpSimulator, RequestDirectivesAndMethods) {
@@ -116,7 +116,7 @@ TEST(HttpSimulator, RequestDirectivesAndMethods) {
   // RFC 9111 §5.2.1.4: request no-cache forbids using a stored response without validation.
   auto nc = r;
   nc.request_headers.add("Cache-Control", "no-cache");
-  EXPECT_EQ(s.access(nc), Outcome::stale_miss);
+  EXPECT_EQ(s.access(nc), Outcome::expired);
   // HEAD is answered from the stored GET response.
   auto head = r;
   head.method = "HEAD";
@@ -124,23 +124,23 @@ TEST(HttpSimulator, RequestDirectivesAndMethods) {
   // §4.4: a successful unsafe request invalidates the stored response for its URI.
   auto post = r;
   post.method = "POST";
-  EXPECT_EQ(s.access(post), Outcome::miss);
+  EXPECT_EQ(s.access(post), Outcome::bypass);
   EXPECT_EQ(s.counters().invalidated, 1u);
   EXPECT_EQ(s.access(r), Outcome::miss);
   // A failed unsafe request leaves it alone.
   post.status = 500;
-  EXPECT_EQ(s.access(post), Outcome::miss);
+  EXPECT_EQ(s.access(post), Outcome::bypass);
   EXPECT_EQ(s.access(r), Outcome::hit);
   // A HEAD miss stores nothing (no body).
   auto h2 = get("http://a/h", kT0, {{"Cache-Control", "max-age=60"}});
   h2.method = "HEAD";
-  EXPECT_EQ(s.access(h2), Outcome::miss);
-  EXPECT_EQ(s.access(h2), Outcome::miss);
+  EXPECT_EQ(s.access(h2), Outcome::not_stored);
+  EXPECT_EQ(s.access(h2), Outcome::not_stored);
   // §3.5: a request with Authorization is stored only if the response allows it explicitly.
   auto auth = get("http://a/auth", kT0, {{"Cache-Control", "max-age=60"}});
   auth.request_headers.add("Authorization", "Bearer x");
-  EXPECT_EQ(s.access(auth), Outcome::miss);
-  EXPECT_EQ(s.access(auth), Outcome::miss);
+  EXPECT_EQ(s.access(auth), Outcome::not_stored);
+  EXPECT_EQ(s.access(auth), Outcome::not_stored);
   auto pub = get("http://a/pub", kT0, {{"Cache-Control", "public, max-age=60"}});
   pub.request_headers.add("Authorization", "Bearer x");
   EXPECT_EQ(s.access(pub), Outcome::miss);
@@ -148,9 +148,10 @@ TEST(HttpSimulator, RequestDirectivesAndMethods) {
 }
 
 TEST(HttpSimulator, EvictsThroughTheRealStore) {
-  // Room for two 1000-byte bodies: LRU evicts the least recently used.
-  auto s = sim(0, 2500);
-  const auto r = [&](const char* u) { return get(u, kT0, {{"Cache-Control", "max-age=60"}}); };
+  // Room for two 10000-byte responses (body, head and bookkeeping, as serve charges them): LRU
+  // evicts the least recently used.
+  auto s = sim(0, 25'000);
+  const auto r = [&](const char* u) { return get(u, kT0, {{"Cache-Control", "max-age=60"}}, 200, 10'000); };
   EXPECT_EQ(s.access(r("http://a/1")), Outcome::miss);
   EXPECT_EQ(s.access(r("http://a/2")), Outcome::miss);
   EXPECT_EQ(s.access(r("http://a/1")), Outcome::hit);
