@@ -198,7 +198,7 @@ AdminServer::Reply AdminServer::handle(const http::Request& req) {
   snap.policy = std::string(server_.store().policy_name());
   snap.rss_bytes = process_rss_bytes();
   snap.connections_open = server_.open_connections();
-  snap.inflight = server_.inflight().size();
+  snap.inflight = server_.flow().inflight();
   for (auto& [name, id] : server_.partitions()) {
     const auto& lim = server_.store().partition_limits(id);
     snap.partitions.push_back({name, &server_.store().partition_stats(id), lim.max_bytes, lim.max_entries});

@@ -8,7 +8,6 @@
 
 #include "base/strings.h"
 #include "cache/key/cache_key.h"
-#include "cache/policy/policy.h"
 #include "cache/store/stored_response.h"
 #include "http/cache_control.h"
 #include "http/hop_by_hop.h"
@@ -18,14 +17,12 @@
 #include "proxy/access_logger.h"
 #include "proxy/connect_tunnel.h"
 #include "proxy/destination_acl.h"
+#include "proxy/server.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/upstream_request.h"
-#include "proxy/server.h"
 #include "proxy/wall_clock.h"
 
 namespace cachefwd::proxy {
-
-namespace policy = cache::policy;
 
 // Where a request goes once its target is resolved.
 struct Route {
@@ -270,119 +267,79 @@ void ClientConnection::dispatch(http::Request req) {
 
   bool lookup_method = req_.method == "GET" || req_.method == "HEAD" ||
                        (rule.policy.cacheable_methods.count(req_.method) && req_.method == "POST");
-  if (cfg.cache_enabled && rule.cache_enabled && lookup_method) {
-    handle_cacheable(route);
-    return;
+  txn_ = cache::flow::Txn{};
+  txn_.id = server_.next_waiter();
+  txn_.method = req_.method;
+  txn_.headers = &req_.headers;
+  txn_.policy = &rule.policy;
+  txn_.lookup = cfg.cache_enabled && rule.cache_enabled && lookup_method;
+  txn_.rule_bypass = lookup_method;
+  if (txn_.lookup) {
+    current_key_ = cache::key::build_key(req_.method, route.target, req_.headers, req_.body, rule.key);
+    txn_.key = current_key_;
+    txn_.partition = server_.partition_for(rule);
+  } else {
+    stats.bypasses++;
+    if (lookup_method)
+      stats.bypass_rule++;
+    else
+      stats.bypass_method++;
   }
-  stats.bypasses++;
-  if (lookup_method) stats.bypass_rule++;
-  else stats.bypass_method++;
-  FetchPlan plan;
-  plan.fwd = lookup_method ? "bypass" : "method";
-  if (lookup_method) plan.detail = "rule";
-  plan.method = req_.method;
-  plan.request_time = wall_clock_now();
-  plan.policy = rule.policy;
-  plan.max_object_size = cfg.max_object_size;
-  // RFC 9111 §4.4: a successful unsafe request invalidates what is stored for its target.
-  if (!policy::is_safe_method(req_.method)) {
-    plan.invalidate_target = route.target;
-    plan.invalidate_key_policy = rule.key;
-  }
-  start_fetch(std::move(plan), route, false);
+  if (cache::flow::is_unsafe(req_.method)) txn_.target = route.target;
+  auto action = server_.flow().begin(txn_, wall_clock_now());
+  if (txn_.lookup &&
+      (action.kind == cache::flow::Action::Kind::fetch || action.kind == cache::flow::Action::Kind::join))
+    stats.misses++;
+  execute(action, route.target);
 }
 
-void ClientConnection::handle_cacheable(Route& route) {
-  auto& cfg = server_.config();
+void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& target) {
+  using Kind = cache::flow::Action::Kind;
   auto& stats = server_.stats();
-  const http::Request& req = current_;
-  UnixMillis now = wall_clock_now();
-  const rules::Rule& rule = *current_rule_;
-  current_key_ = cache::key::build_key(req.method, route.target, req.headers, req.body, rule.key);
-  bool has_range = req.headers.has("range");
-
-  FetchPlan plan;
-  plan.fwd = "uri-miss";
-  plan.key = current_key_;
-  plan.method = req.method;
-  plan.request_time = now;
-  plan.policy = rule.policy;
-  plan.max_object_size = cfg.max_object_size;
-  plan.partition = server_.partition_for(rule);
-
-  if (auto entry = server_.lookup(current_key_, req.headers)) {
-    std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
-    std::int64_t lifetime = entry->freshness_lifetime_ms;
-    auto serve = policy::can_serve_stored(req.headers, entry->cache_control, lifetime, age);
-    if (serve != policy::Serve::must_validate) {
+  switch (a.kind) {
+    case Kind::serve:
       stats.hits++;
-      std::int64_t ttl_ms = lifetime - age;
-      serve_entry(entry, policy::cache_status_hit(ttl_ms >= 0 ? ttl_ms / 1000 : -((-ttl_ms + 999) / 1000)));
+      serve_entry(a.entry, a.cache_status, true);
       return;
-    }
-    if (age >= lifetime && policy::may_serve_stale_while_revalidate(req.headers, entry->headers, lifetime, age)) {
-      // RFC 5861 §3: answer with the stale entry now, refresh it in the background (once).
+    case Kind::serve_stale_and_refresh: {
+      // RFC 5861 §3: answer with the stale entry now; the flow names the one refresh to run.
       stats.hits++;
       stats.stale_served++;
-      if (!server_.inflight().count(current_key_)) {
-        FetchPlan bg = plan;
-        bg.fwd = "stale";
-        bg.stale = entry;
-        bg.background = true;
-        bg.coalesce = true;
-        bg.method = "GET";
-        bg.request_headers = req.headers;
-        auto* x = new UpstreamExchange(server_, std::move(bg));
-        auto fr = build_upstream_request("GET", route.target, req, entry.get(), cfg.via_name, true);
+      if (a.fill) {
+        auto* x = new UpstreamExchange(server_, a.fill, true, wall_clock_now());
+        auto fr =
+            build_upstream_request("GET", target, current_, a.entry.get(), server_.config().via_name, true);
         fr.address_check = dest_check_;
-        x->start(std::move(fr));
+        x->start(std::move(fr), true);
       }
-      std::int64_t ttl_s = -((age - lifetime + 999) / 1000);
-      policy::CacheStatus cs;
-      cs.hit = true;
-      cs.ttl = ttl_s;
-      cs.detail = "stale-while-revalidate";
-      serve_entry(entry, policy::format_cache_status(cs));
+      serve_entry(a.entry, a.cache_status, true);
       return;
     }
-    plan.fwd = age >= lifetime ? "stale" : "request";
-    plan.stale = entry;
-  }
-  // RFC 9111 §5.2.1.7: only-if-cached and nothing usable stored.
-  if (http::parse_cache_control(req.headers).only_if_cached) {
-    send_error(504, "only-if-cached: no usable stored response", "only-if-cached");
-    return;
-  }
-  stats.misses++;
-  bool uncacheable = server_.is_uncacheable(current_key_, now);
-  if (has_range) {
-    // A Range miss is forwarded as it is: the 206 is never stored as the whole object, and the
-    // stored full response (if any) is neither evicted nor replaced (RFC 9111 §3.3).
-    plan.key.clear();
-    plan.stale.reset();
-    plan.detail = "range";
-    start_fetch(std::move(plan), route, false);
-    return;
-  }
-  if (cfg.coalesce && !uncacheable) {
-    auto it = server_.inflight().find(current_key_);
-    if (it != server_.inflight().end() && it->second->joinable()) {
-      sub_ = it->second->subscribe(this, request_is_head_, false);
+    case Kind::join: {
+      auto it = server_.exchanges().find(a.fill);
+      if (it != server_.exchanges().end()) {
+        sub_ = it->second->subscribe(this, txn_.id, request_is_head_, false);
+        return;
+      }
+      // The fill has no transfer (it cannot happen while the flow and the exchanges agree).
+      server_.flow().leave(a.fill, txn_.id);
+      restart_uncoalesced(cache::flow::Reason::not_stored);
       return;
     }
+    case Kind::fetch:
+      start_fetch(a, target);
+      return;
+    case Kind::lookup:
+      // No second tier in this build: the store's miss stands.
+      {
+        auto next = server_.flow().lookup_done(txn_, nullptr, wall_clock_now());
+        execute(next, target);
+      }
+      return;
+    case Kind::answer:
+      send_error(a.status, a.detail, "only-if-cached");
+      return;
   }
-  if (request_is_head_) {
-    // A HEAD miss with nothing to join is forwarded as HEAD and not stored; the next GET fills the
-    // entry that later HEADs are answered from.
-    plan.key.clear();
-    plan.detail = "head";
-    plan.stale.reset();
-    start_fetch(std::move(plan), route, false);
-    return;
-  }
-  plan.coalesce = cfg.coalesce && !uncacheable;
-  bool conditional = plan.stale != nullptr;
-  start_fetch(std::move(plan), route, conditional);
 }
 
 bool ClientConnection::destination_permitted(const std::string& host) {
@@ -409,44 +366,33 @@ bool ClientConnection::destination_permitted(const std::string& host) {
   return true;
 }
 
-void ClientConnection::start_fetch(FetchPlan plan, const Route& route, bool conditional_from_stale) {
+void ClientConnection::start_fetch(const cache::flow::Action& a, const http::TargetUri& target) {
   const http::Request& req = current_;
-  plan.request_headers = req.headers;
-  auto* x = new UpstreamExchange(server_, std::move(plan));
-  sub_ = x->subscribe(this, request_is_head_, true);
-  auto fr = build_upstream_request(req.method, route.target, req, conditional_from_stale ? x->stale_entry() : nullptr,
-                                   server_.config().via_name, !x->key().empty());
+  auto* x = new UpstreamExchange(server_, a.fill, false, wall_clock_now());
+  sub_ = x->subscribe(this, txn_.id, request_is_head_, true);
+  auto fr =
+      build_upstream_request(req.method, target, req, a.entry.get(), server_.config().via_name, a.store);
   fr.address_check = dest_check_;
-  x->start(std::move(fr));
+  x->start(std::move(fr), a.arm_timer);
 }
 
-void ClientConnection::restart_uncoalesced(std::string_view detail) {
+void ClientConnection::restart_uncoalesced(cache::flow::Reason why) {
   sub_ = nullptr;
   if (closing_) return;
-  auto& cfg = server_.config();
-  FetchPlan plan;
-  plan.fwd = "uri-miss";
-  plan.detail = std::string(detail);
-  plan.key = current_key_;
-  plan.method = current_.method;
-  plan.request_time = wall_clock_now();
-  plan.policy = current_rule_ ? current_rule_->policy : cfg.policy;
-  plan.max_object_size = cfg.max_object_size;
-  if (current_rule_) plan.partition = server_.partition_for(*current_rule_);
-  Route route;
-  http::parse_absolute_target(current_url_, route.target);
-  if (request_is_head_) plan.key.clear();
-  start_fetch(std::move(plan), route, false);
+  http::TargetUri target;
+  http::parse_absolute_target(current_url_, target);
+  auto action = server_.flow().restart(txn_, why, wall_clock_now());
+  execute(action, target);
 }
 
 void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry,
-                                   std::string_view cache_status) {
+                                   std::string_view cache_status, bool hit) {
   sub_ = nullptr;
-  UnixMillis now = wall_clock_now();
-  std::int64_t age = policy::current_age_ms(entry->corrected_initial_age_ms, entry->response_time, now);
+  const auto& req = current_;
+  auto d = cache::flow::deliver(*entry, req.method, req.headers, wall_clock_now());
   auto tail = [&](std::string& head) {
     head += "Age: ";
-    head += std::to_string(policy::age_header_seconds(age));
+    head += std::to_string(d.age_s);
     head += "\r\nCache-Status: ";
     head += cache_status;
     head += "\r\n";
@@ -454,15 +400,10 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
     else if (request_minor_ == 0) head += "Connection: keep-alive\r\n";
     head += "\r\n";
   };
-  bool hit = cache_status.find("hit") != std::string_view::npos;
-  const auto& req = current_;
-  std::uint64_t length = entry->body ? entry->body->size() : 0;
-  // RFC 9111 §4.3.2: the client's own If-None-Match / If-Modified-Since, answered from the store.
-  if (entry->status == 200 && (req.method == "GET" || req.method == "HEAD") &&
-      policy::client_precondition_304(req.headers, entry->headers, entry->status, entry->response_time)) {
+  using Kind = cache::flow::Delivery::Kind;
+  if (d.kind == Kind::not_modified) {
     std::string head = "HTTP/1.1 304 Not Modified\r\n";
-    auto fields = policy::not_modified_response_headers(entry->headers);
-    for (auto& h : fields.fields()) {
+    for (auto& h : d.not_modified_fields.fields()) {
       head += h.name;
       head += ": ";
       head += h.value;
@@ -474,40 +415,38 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
     response_done(false);
     return;
   }
-  // RFC 9110 §14: a single range of a stored full 200 is answered with 206 from the same bytes.
-  if (entry->status == 200 && req.headers.has("range")) {
-    auto rr = http::evaluate_range_request(req.method, req.headers, entry->headers, length);
-    if (rr.decision != http::RangeDecision::full) {
-      bool partial = rr.decision == http::RangeDecision::partial;
-      int status = partial ? 206 : 416;
-      std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, http::reason_phrase(status));
-      for (auto& h : entry->headers.fields()) {
-        if (iequals(h.name, "content-length") || iequals(h.name, "age") || iequals(h.name, "content-range")) continue;
-        head += h.name;
-        head += ": ";
-        head += h.value;
-        head += "\r\n";
-      }
-      std::string_view body;
-      if (partial) {
-        head += "Content-Range: " + http::format_content_range(rr.range, length) + "\r\n";
-        head += fmt::format("Content-Length: {}\r\n", rr.range.size());
-        body = std::string_view(*entry->body).substr(static_cast<std::size_t>(rr.range.first),
-                                                    static_cast<std::size_t>(rr.range.size()));
-      } else {
-        head += "Content-Range: " + http::format_unsatisfied_content_range(length) + "\r\nContent-Length: 0\r\n";
-      }
-      tail(head);
-      note_response(status, cache_status, hit);
-      if (request_is_head_ || body.empty()) {
-        write({head});
-      } else {
-        write({head, body}, entry->body);
-        note_body_bytes(body.size());
-      }
-      response_done(false);
-      return;
+  if (d.kind == Kind::partial || d.kind == Kind::unsatisfiable) {
+    bool partial = d.kind == Kind::partial;
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", d.status, http::reason_phrase(d.status));
+    for (auto& h : entry->headers.fields()) {
+      if (iequals(h.name, "content-length") || iequals(h.name, "age") || iequals(h.name, "content-range"))
+        continue;
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
     }
+    std::string_view body;
+    if (partial) {
+      http::ByteRange range{d.first, d.first + d.length - 1};
+      head += "Content-Range: " + http::format_content_range(range, d.total) + "\r\n";
+      head += fmt::format("Content-Length: {}\r\n", d.length);
+      body = std::string_view(*entry->body)
+                 .substr(static_cast<std::size_t>(d.first), static_cast<std::size_t>(d.length));
+    } else {
+      head +=
+          "Content-Range: " + http::format_unsatisfied_content_range(d.total) + "\r\nContent-Length: 0\r\n";
+    }
+    tail(head);
+    note_response(d.status, cache_status, hit);
+    if (request_is_head_ || body.empty()) {
+      write({head});
+    } else {
+      write({head, body}, entry->body);
+      note_body_bytes(body.size());
+    }
+    response_done(false);
+    return;
   }
   std::string head;
   head.reserve(entry->head.size() + 96);

@@ -5,12 +5,10 @@
 #include <cstdio>
 
 #include "base/strings.h"
+#include "cache/key/cache_key.h"
 #include "proxy/access_logger.h"
 #include "proxy/client_connection.h"
 #include "proxy/upstream_exchange.h"
-#include "proxy/vary.h"
-#include "cache/key/cache_key.h"
-#include <set>
 
 namespace cachefwd::proxy {
 
@@ -40,10 +38,24 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
   return out;
 }
 
+namespace {
+cache::flow::FlowConfig flow_config(const ProxyConfig& c) {
+  cache::flow::FlowConfig f;
+  f.cache_enabled = c.cache_enabled;
+  f.coalesce = c.coalesce;
+  f.coalesce_timeout_ms = c.coalesce_timeout_ms;
+  f.hit_for_miss_ms = c.hit_for_miss_ms;
+  f.max_object_size = c.max_object_size;
+  f.via_name = c.via_name;
+  return f;
+}
+}  // namespace
+
 Server::Server(uv_loop_t* loop, ProxyConfig config) : loop_(loop), config_(std::move(config)) {
   auto policy = cache::store::make_eviction_policy(config_.eviction_policy);
   if (!policy) policy = cache::store::make_eviction_policy("lru");
   store_ = std::make_unique<cache::store::Store>(config_.store_limits, std::move(policy));
+  flow_ = std::make_unique<cache::flow::Cache>(*store_, flow_config(config_));
   upstream_ = std::make_unique<upstream::UpstreamClient>(loop, config_.upstream_options);
   reaper_ = new uv_check_t;
   uv_check_init(loop, reaper_);
@@ -65,26 +77,6 @@ Server::~Server() {
 
 void Server::retire(UpstreamExchange* x) { retired_.push_back(x); }
 
-void Server::remember_uncacheable(const std::string& key, UnixMillis now) {
-  if (config_.hit_for_miss_ms <= 0) return;
-  // Bounded: a flood of distinct uncacheable URLs must not grow this map without limit.
-  if (uncacheable_.size() >= 100'000) {
-    for (auto it = uncacheable_.begin(); it != uncacheable_.end();) it = it->second <= now ? uncacheable_.erase(it) : std::next(it);
-    if (uncacheable_.size() >= 100'000) uncacheable_.clear();
-  }
-  uncacheable_[key] = now + config_.hit_for_miss_ms;
-}
-
-void Server::forget_uncacheable(const std::string& key) { uncacheable_.erase(key); }
-
-bool Server::is_uncacheable(const std::string& key, UnixMillis now) {
-  auto it = uncacheable_.find(key);
-  if (it == uncacheable_.end()) return false;
-  if (it->second > now) return true;
-  uncacheable_.erase(it);
-  return false;
-}
-
 cache::store::PartitionId Server::partition_for(const rules::Rule& rule) {
   if (rule.max_entries == 0 && rule.max_bytes == 0) return cache::store::kDefaultPartition;
   auto it = partitions_.find(rule.partition);
@@ -98,11 +90,9 @@ cache::store::PartitionId Server::partition_for(const rules::Rule& rule) {
 }
 
 std::size_t Server::purge_url(const http::TargetUri& target) {
-  std::size_t n = 0;
-  std::set<std::string> prefixes;
-  prefixes.insert(cache::key::url_key_prefix(target, config_.rules->default_rule().key));
-  for (auto& r : config_.rules->rules()) prefixes.insert(cache::key::url_key_prefix(target, r.key));
-  for (auto& p : prefixes) n += store_->erase_prefix(p);
+  std::vector<cache::key::KeyPolicy> policies{config_.rules->default_rule().key};
+  for (auto& r : config_.rules->rules()) policies.push_back(r.key);
+  std::size_t n = flow_->purge_url(target, policies);
   stats_.purged += n;
   return n;
 }
@@ -143,41 +133,6 @@ std::size_t Server::purge_all() {
   store_->clear();
   stats_.purged += n;
   return n;
-}
-
-void Server::store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers,
-                            cache::store::PartitionId partition) {
-  std::string key = entry->key;
-  if (entry->headers.has("vary")) {
-    auto marker = std::make_shared<cache::StoredResponse>();
-    marker->key = key;
-    marker->is_vary_marker = true;
-    marker->status = entry->status;
-    marker->headers.add("Vary", entry->headers.combined("vary"));
-    std::string variant = key;
-    variant += kVariantSeparator;
-    variant += vary_value(entry->headers, request_headers);
-    entry->key = variant;
-    auto marker_charge = marker->charge();
-    std::shared_ptr<const cache::StoredResponse> m = std::move(marker);
-    store_->insert(partition, key, std::move(m), marker_charge, entry->tags);
-    key = variant;
-  }
-  auto charge = entry->charge();
-  std::vector<std::string> tags = entry->tags;
-  std::shared_ptr<const cache::StoredResponse> e = std::move(entry);
-  if (store_->insert(partition, key, std::move(e), charge, tags)) stats_.stored++;
-}
-
-std::shared_ptr<const cache::StoredResponse> Server::lookup(const std::string& key, const http::Headers& request_headers) {
-  auto e = store_->find(key);
-  if (e && e->is_vary_marker) {
-    std::string variant = key;
-    variant += kVariantSeparator;
-    variant += vary_value(e->headers, request_headers);
-    e = store_->find(variant);
-  }
-  return e;
 }
 
 void Server::reopen_logs() {
@@ -273,6 +228,7 @@ void Server::reload(const ProxyConfig& fresh) {
   config_.store_limits = limits;
   config_.eviction_policy = eviction;
   config_.via_name = via;
+  flow_->reconfigure(flow_config(config_));
 }
 
 void Server::stop() {
@@ -291,7 +247,8 @@ void Server::stop() {
   if (access_log_) access_log_->close();
   for (auto* x : retired_) delete x;
   retired_.clear();
-  std::vector<UpstreamExchange*> left(exchanges_.begin(), exchanges_.end());
+  std::vector<UpstreamExchange*> left;
+  for (auto& [fill, x] : exchanges_) left.push_back(x);
   for (auto* x : left) delete x;
 }
 

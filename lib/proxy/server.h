@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "cache/flow/flow.h"
 #include "cache/store/store.h"
 #include "cache/store/stored_response.h"
 #include "proxy/proxy_config.h"
@@ -58,20 +59,15 @@ class Server {
   AccessLogger* access_log() { return access_log_.get(); }
   void reopen_logs();
 
-  // Fetches that later requests for the same key may join.
-  std::unordered_map<std::string, UpstreamExchange*>& inflight() { return inflight_; }
-  // Hit-for-miss memory: keys whose last response could not be stored.
-  void remember_uncacheable(const std::string& key, UnixMillis now);
-  void forget_uncacheable(const std::string& key);
-  bool is_uncacheable(const std::string& key, UnixMillis now);
+  // Every cache decision: lookup, coalescing, revalidation, storing (cache/flow).
+  cache::flow::Cache& flow() { return *flow_; }
+  // A name for the next request, unique over the process's life (the flow's Waiter).
+  cache::flow::Waiter next_waiter() { return ++last_waiter_; }
   // Every live exchange, so that stop() can end background ones nobody waits for.
-  std::unordered_set<UpstreamExchange*>& exchanges() { return exchanges_; }
+  // The exchange carrying each of the flow's fills (joining a fill means subscribing to it).
+  std::unordered_map<cache::flow::FillId, UpstreamExchange*>& exchanges() { return exchanges_; }
   // Deletes the exchange after the current callback chain has unwound.
   void retire(UpstreamExchange* x);
-  // Inserts a complete response, under its variant key when it has Vary (RFC 9111 §4.1), in the
-  // store partition of the rule it was fetched under, filed under its cache tags.
-  void store_response(std::shared_ptr<cache::StoredResponse> entry, const http::Headers& request_headers,
-                      cache::store::PartitionId partition);
   // The store partition for a rule: rules with their own limits get one, others share the default.
   cache::store::PartitionId partition_for(const rules::Rule& rule);
   const std::unordered_map<std::string, cache::store::PartitionId>& partitions() const { return partitions_; }
@@ -84,8 +80,6 @@ class Server {
   std::size_t purge_tag(std::string_view tag);
   std::size_t purge_partition(std::string_view partition);
   std::size_t purge_all();
-  // Looks `key` up, following a Vary marker to the variant this request selects. Null on a miss.
-  std::shared_ptr<const cache::StoredResponse> lookup(const std::string& key, const http::Headers& request_headers);
 
  private:
   static void on_new_connection(uv_stream_t* listener, int status);
@@ -101,10 +95,10 @@ class Server {
   bool stopping_ = false;
   bool draining_ = false;
   uv_timer_t* drain_timer_ = nullptr;
-  std::unordered_map<std::string, UpstreamExchange*> inflight_;
-  std::unordered_map<std::string, UnixMillis> uncacheable_;
+  std::unique_ptr<cache::flow::Cache> flow_;
+  cache::flow::Waiter last_waiter_ = 0;
   std::vector<UpstreamExchange*> retired_;
-  std::unordered_set<UpstreamExchange*> exchanges_;
+  std::unordered_map<cache::flow::FillId, UpstreamExchange*> exchanges_;
   std::unordered_map<std::string, cache::store::PartitionId> partitions_;
   uv_check_t* reaper_ = nullptr;
 };

@@ -642,6 +642,7 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
   v.storing = f.storing;
   if (!f.storing) {
     if (!f.key.empty()) remember_uncacheable(f.key, now);
+    v.uncacheable = !f.key.empty();
     leave_inflight(f);
     v.release = release_joiners(f);
     v.release_reason = f.reason == Reason::none ? Reason::not_stored : f.reason;

@@ -160,6 +160,7 @@ struct HeadVerdict {
   std::string cache_status;         // serve_entry
   Outcome outcome = Outcome::none;  // serve_entry: revalidated or stale_if_error
   bool storing = false;
+  bool uncacheable = false;          // a cacheable request's answer not stored (hit-for-miss)
   bool no_body = false;              // HEAD, 1xx, 204, 304
   std::int64_t content_length = -1;  // from the upstream; -1 = not declared
   std::vector<Waiter> release;       // joiners that must fetch on their own
@@ -230,6 +231,7 @@ class Cache {
   bool joinable(FillId f) const;
   bool storing(FillId f) const;
   std::size_t fills() const { return fills_.size(); }
+  std::size_t inflight() const { return inflight_.size(); }
 
   // Follows a Vary marker to the variant this request selects. Null on a miss.
   Entry lookup(const std::string& key, const http::Headers& request_headers);
