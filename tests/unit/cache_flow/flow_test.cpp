@@ -529,6 +529,95 @@ TEST(CacheFlow, AgeAndDateFromTheUpstreamCountTowardsFreshness) {
   EXPECT_EQ(h.cache->begin(r2->t, kT0 + 10'000).kind, Action::Kind::fetch);
 }
 
+// Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
+
+TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
+  Harness h;
+  h.policy.default_ttl_ms = 1000;  // --ttl 1
+  h.fill(dated(kT0, {}), kT0, "plain");
+  auto r = h.req();
+  EXPECT_EQ(h.cache->begin(r->t, kT0 + 500).kind, Action::Kind::serve);
+  auto r2 = h.req();
+  auto a = h.cache->begin(r2->t, kT0 + 2100);
+  ASSERT_EQ(a.kind, Action::Kind::fetch) << "expired entries must not be served";
+  auto hd = dated(kT0 + 2100, {});
+  h.cache->on_head(a.fill, 200, hd, kT0 + 2100);
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=stale; fwd-status=200; stored");
+}
+
+TEST(CacheFlow, OriginMaxAgeBeatsTtl) {
+  Harness h;
+  h.policy.default_ttl_ms = 600'000;
+  h.fill(dated(kT0, {{"Cache-Control", "max-age=1"}}), kT0);
+  auto r = h.req();
+  EXPECT_EQ(h.cache->begin(r->t, kT0 + 2100).kind, Action::Kind::fetch);
+}
+
+TEST(CacheFlow, ClampBoundsTheOriginsLifetime) {
+  Harness h;
+  h.policy.ttl_mode = policy::PolicyConfig::TtlMode::clamp;
+  h.policy.max_ttl_ms = 1000;
+  h.fill(dated(kT0, {{"Cache-Control", "max-age=3600"}}), kT0);
+  auto r = h.req();
+  EXPECT_EQ(h.cache->begin(r->t, kT0 + 900).kind, Action::Kind::serve);
+  auto r2 = h.req();
+  EXPECT_EQ(h.cache->begin(r2->t, kT0 + 2100).kind, Action::Kind::fetch);
+}
+
+TEST(CacheFlow, ListedErrorStatusesAreStoredForTheirOwnShortTtl) {
+  Harness h;
+  h.policy.default_ttl_ms = 600'000;
+  h.policy.status_ttl_ms = {{404, 1000}};
+  auto r = h.req();
+  auto a = h.cache->begin(r->t, kT0);
+  h.respond(a.fill, 404, dated(kT0, {}), "missing", kT0);
+  h.cache->finish(a.fill);
+  auto r2 = h.req();
+  auto b = h.cache->begin(r2->t, kT0 + 500);
+  ASSERT_EQ(b.kind, Action::Kind::serve);
+  EXPECT_EQ(b.entry->status, 404);
+  auto r3 = h.req();
+  EXPECT_EQ(h.cache->begin(r3->t, kT0 + 2100).kind, Action::Kind::fetch)
+      << "the error TTL is separate from and shorter than --ttl";
+}
+
+TEST(CacheFlow, AChangedResourceReplacesTheEntry) {
+  Harness h;
+  h.fill(dated(kT0, {{"Cache-Control", "max-age=1"}, {"ETag", "\"1\""}}), kT0, "v1");
+  auto r = h.req();
+  auto a = h.cache->begin(r->t, kT0 + 2100);
+  ASSERT_EQ(a.kind, Action::Kind::fetch);
+  ASSERT_NE(a.entry, nullptr);
+  auto v = h.respond(a.fill, 200, dated(kT0 + 2100, {{"Cache-Control", "max-age=60"}, {"ETag", "\"2\""}}),
+                     "v2", kT0 + 2100);
+  EXPECT_EQ(v.kind, HeadVerdict::Kind::stream);
+  h.cache->finish(a.fill);
+  auto r2 = h.req();
+  auto b = h.cache->begin(r2->t, kT0 + 2200);
+  ASSERT_EQ(b.kind, Action::Kind::serve);
+  EXPECT_EQ(*b.entry->body, "v2");
+}
+
+TEST(CacheFlow, MustRevalidateForbidsStaleIfErrorEvenTheOperators) {
+  Harness h;
+  h.policy.stale_if_error_ms = 60'000;  // --stale-if-error 1m
+  h.fill(dated(kT0, {{"Cache-Control", "max-age=1, must-revalidate"}}), kT0, "strict");
+  auto r = h.req();
+  auto a = h.cache->begin(r->t, kT0 + 2100);
+  auto hd = dated(kT0 + 2100, {});
+  auto v = h.cache->on_head(a.fill, 503, hd, kT0 + 2100);
+  EXPECT_EQ(v.kind, HeadVerdict::Kind::stream);  // the 503 goes to the client
+  // The origin's own stale-if-error (RFC 5861 §4) on a 503, within its window.
+  Harness h2;
+  h2.fill(dated(kT0, {{"Cache-Control", "max-age=1, stale-if-error=60"}}), kT0, "good");
+  auto r2 = h2.req();
+  auto b = h2.cache->begin(r2->t, kT0 + 2100);
+  auto hd2 = dated(kT0 + 2100, {});
+  auto v2 = h2.cache->on_head(b.fill, 503, hd2, kT0 + 2100);
+  ASSERT_EQ(v2.kind, HeadVerdict::Kind::serve_entry);
+  EXPECT_EQ(*v2.entry->body, "good");
+}
+
 TEST(CacheFlow, LabelsOfEveryOutcome) {
   EXPECT_EQ(outcome_label(Outcome::not_stored, Reason::set_cookie), "not-stored:set-cookie");
   EXPECT_EQ(outcome_label(Outcome::hit, Reason::none), "hit");
