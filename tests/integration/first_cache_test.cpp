@@ -198,6 +198,7 @@ TEST(FirstCache, ChunkedResponsesAreStoredWhole) {
   EXPECT_EQ(r2.body, r1.body);
   EXPECT_EQ(r2.header("Content-Length"), "5000");
   EXPECT_FALSE(r2.has_header("Transfer-Encoding"));
+  EXPECT_NE(r2.header("Cache-Status").find("hit"), std::string::npos) << r2.header("Cache-Status");
   EXPECT_EQ(origin.requests(), 1);
 }
 
@@ -223,6 +224,8 @@ TEST(FirstCache, UnknownLengthBodyOverTheLimitIsNotStoredButDelivered) {
   ProxyProcess proxy({"--max-object-size", "64KiB"});
   auto r1 = proxy_get(proxy.proxy_url(), origin.url("/bigc"));
   auto r2 = proxy_get(proxy.proxy_url(), origin.url("/bigc"));
+  // The head went out before the body showed it too large: it must not have promised `stored`.
+  EXPECT_EQ(r1.header("Cache-Status").find("stored"), std::string::npos) << r1.header("Cache-Status");
   EXPECT_EQ(r1.body, big);
   EXPECT_EQ(r2.body, big);
   EXPECT_EQ(origin.requests(), 2);

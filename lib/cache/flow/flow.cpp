@@ -234,7 +234,9 @@ std::string outcome_label_from_cache_status(std::string_view cs) {
       return std::string(to_string(Outcome::error));
     return std::string(to_string(Outcome::bypass));
   }
-  if (stored) {
+  // Without a detail, a forwarded response was not refused: stored, or (length unknown) being
+  // stored when the head went out.
+  if (stored || detail.empty()) {
     if (collapsed) return std::string(to_string(Outcome::coalesced));
     return std::string(to_string(fwd == "stale" || fwd == "request" ? Outcome::expired : Outcome::miss));
   }
@@ -277,6 +279,7 @@ struct Cache::Fill {
   std::int64_t lifetime_ms = 0;
   std::int64_t initial_age_ms = 0;
   std::int64_t content_length = -1;
+  bool complete = false;  // the whole body arrived
   Reason reason = Reason::none;
 };
 
@@ -677,6 +680,7 @@ bool Cache::on_body(FillId id, std::uint64_t total) {
 
 std::shared_ptr<StoredResponse> Cache::complete_entry(Fill& f, std::uint64_t body_size) {
   leave_inflight(f);
+  f.complete = true;
   if (!f.storing) return nullptr;
   // RFC 9111 §3.3: an incomplete body is never stored as if it were the whole response.
   if (f.content_length >= 0 && body_size != static_cast<std::uint64_t>(f.content_length)) {
@@ -794,7 +798,10 @@ std::string Cache::stream_cache_status(FillId id, Waiter w) const {
   policy::CacheStatus cs;
   cs.fwd = first ? std::string_view(f.fwd) : std::string_view("uri-miss");
   cs.fwd_status = f.stale ? f.status : 0;
-  cs.stored = f.storing;
+  // `stored` is a promise: made when the upstream declared a length we accept (only a broken
+  // transfer, which the client sees as one, can break it) or once the body is in. A body of unknown
+  // length may still turn out too large: then nothing is said (no detail either: not refused yet).
+  cs.stored = f.storing && (f.content_length >= 0 || f.complete);
   cs.collapsed = !first;
   std::string_view detail = f.reason == Reason::none ? std::string_view() : to_string(f.reason);
   cs.detail = f.storing ? std::string_view() : detail;

@@ -238,7 +238,7 @@ TEST(CacheFlow, ConcurrentMissesJoinOneFill) {
   ASSERT_EQ(b.kind, Action::Kind::join);
   EXPECT_EQ(b.fill, a.fill);
   EXPECT_EQ(r2->t.phase, Phase::joined);
-  auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}});
+  auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}, {"Content-Length", "5"}});
   auto v = h.cache->on_head(a.fill, 200, hd, kT0 + 2);
   EXPECT_TRUE(v.release.empty());
   EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=uri-miss; stored; collapsed");
@@ -401,6 +401,9 @@ TEST(CacheFlow, TooLargeByLengthOrWhileStreamingIsNotStored) {
   auto b = h.cache->begin(r2->t, kT0 + 31'000);
   auto hd2 = dated(kT0, {{"Cache-Control", "max-age=60"}});  // no length: decided while streaming
   EXPECT_TRUE(h.cache->on_head(b.fill, 200, hd2, kT0 + 31'000).storing);
+  // Not promised before the body is in: it may yet be too large.
+  EXPECT_EQ(h.cache->stream_cache_status(b.fill, r2->t.id), "cachefwd; fwd=uri-miss");
+  EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=uri-miss"), "miss");
   EXPECT_TRUE(h.cache->on_body(b.fill, 10));
   EXPECT_FALSE(h.cache->on_body(b.fill, 11));
   EXPECT_EQ(h.cache->on_complete(b.fill, std::string(11, 'x'), kT0 + 31'000), nullptr);
@@ -493,7 +496,7 @@ TEST(CacheFlow, RequestNoCacheRevalidatesAFreshEntry) {
   auto a = h.cache->begin(r->t, kT0 + 1);
   ASSERT_EQ(a.kind, Action::Kind::fetch);
   EXPECT_NE(a.entry, nullptr);
-  auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}});
+  auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}, {"Content-Length", "5"}});
   h.cache->on_head(a.fill, 200, hd, kT0 + 2);
   EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=request; fwd-status=200; stored");
   EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=request; fwd-status=200; stored"), "expired");
@@ -540,7 +543,7 @@ TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
   auto r2 = h.req();
   auto a = h.cache->begin(r2->t, kT0 + 2100);
   ASSERT_EQ(a.kind, Action::Kind::fetch) << "expired entries must not be served";
-  auto hd = dated(kT0 + 2100, {});
+  auto hd = dated(kT0 + 2100, {{"Content-Length", "5"}});
   h.cache->on_head(a.fill, 200, hd, kT0 + 2100);
   EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=stale; fwd-status=200; stored");
 }
