@@ -40,19 +40,22 @@ struct ClientConnection::WriteReq {
 };
 
 namespace {
-// One read buffer for every connection: the loop is single-threaded and each read is consumed
-// (appended to the connection's input) before the next one.
-char g_read_buffer[64 * 1024];
 constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold before we stop reading
 
 }  // namespace
 
 ClientConnection::ClientConnection(Server& server) : server_(server), parser_(server.config().parser) {
-  uv_tcp_init(server.loop(), &tcp_);
-  uv_timer_init(server.loop(), &idle_timer_);
   tcp_.data = this;
   idle_timer_.data = this;
-  open_handles_ = 2;
+  // Only handles that were initialised are closed (and counted) later.
+  if (uv_tcp_init(server.loop(), &tcp_) == 0) {
+    ++open_handles_;
+    tcp_ok_ = true;
+  }
+  if (uv_timer_init(server.loop(), &idle_timer_) == 0) {
+    ++open_handles_;
+    timer_ok_ = true;
+  }
 }
 
 ClientConnection::~ClientConnection() = default;
@@ -84,8 +87,11 @@ void ClientConnection::start() {
   }
   peer_ = text;
   uv_tcp_nodelay(&tcp_, 1);
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0) {
+    close();
+    return;
+  }
   reading_ = true;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   if (!allowed) {
     std::fprintf(stderr, "cachefwd: refused client %s (not in --allow)\n", text);
     server_.stats().client_errors++;
@@ -97,8 +103,8 @@ void ClientConnection::start() {
   arm_idle_timer();
 }
 
-void ClientConnection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  *buf = uv_buf_init(g_read_buffer, sizeof(g_read_buffer));
+void ClientConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  *buf = static_cast<ClientConnection*>(h->data)->server_.read_buffer().get();
 }
 
 void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -156,8 +162,11 @@ void ClientConnection::process_input() {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   } else if (!reading_ && !tunnel_ && pending <= kMaxPendingInput) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0) {
+      close();
+      return;
+    }
     reading_ = true;
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   }
 }
 
@@ -182,7 +191,7 @@ void ClientConnection::dispatch(http::Request req) {
     send_error(505, "only HTTP/1.0 and HTTP/1.1 are supported");
     return;
   }
-  if (auto via = req_.headers.combined("via"); !via.empty() && via.find(cfg.via_name) != std::string::npos) {
+  if (auto via = req_.headers.combined("via"); !via.empty() && via_names(via, cfg.via_name)) {
     send_error(508, "request already passed through this proxy (Via)");
     return;
   }
@@ -469,7 +478,7 @@ void ClientConnection::write(std::initializer_list<std::string_view> parts, std:
   std::size_t total = 0;
   for (auto p : parts) {
     if (p.empty() || n == 4) continue;
-    bufs[n++] = uv_buf_init(const_cast<char*>(p.data()), static_cast<unsigned>(p.size()));
+    bufs[n++] = make_buf(p.data(), p.size());
     total += p.size();
   }
   if (n == 0) return;
@@ -518,7 +527,7 @@ void ClientConnection::write(std::initializer_list<std::string_view> parts, std:
   }
   for (unsigned i = 0; i < nsegs; ++i) {
     const char* p = segs[i].owned ? w->owned.data() + segs[i].off : segs[i].ptr;
-    w->bufs[i] = uv_buf_init(const_cast<char*>(p), static_cast<unsigned>(segs[i].len));
+    w->bufs[i] = make_buf(p, segs[i].len);
     w->bytes += segs[i].len;
   }
   w->nbufs = nsegs;
@@ -670,9 +679,13 @@ void ClientConnection::close() {
     sub->exchange->unsubscribe(sub);
   }
   if (tunnel_) tunnel_->close();
-  uv_timer_stop(&idle_timer_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), on_closed);
+  if (timer_ok_) uv_timer_stop(&idle_timer_);
+  if (open_handles_ == 0) {
+    server_.connection_closed(this);
+    return;
+  }
+  if (tcp_ok_) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  if (timer_ok_) uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), on_closed);
 }
 
 void ClientConnection::on_closed(uv_handle_t* h) {
@@ -682,9 +695,12 @@ void ClientConnection::on_closed(uv_handle_t* h) {
 
 void ClientConnection::set_reading(bool on) {
   if (closing_ || on == reading_) return;
+  if (on && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0) {
+    close();
+    return;
+  }
+  if (!on) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   reading_ = on;
-  if (on) uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
-  else uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
 std::string ClientConnection::take_pending_input() {

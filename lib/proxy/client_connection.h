@@ -28,6 +28,8 @@ class ClientConnection {
   ~ClientConnection();
 
   uv_tcp_t* handle() { return &tcp_; }
+  // Both handles were initialised; otherwise close() (no accept) is all it is good for.
+  bool usable() const { return tcp_ok_ && timer_ok_; }
   Server& server() { return server_; }
   // Called once accepted: checks the ACL, then starts reading.
   void start();
@@ -104,6 +106,8 @@ class ClientConnection {
   uv_tcp_t tcp_{};
   uv_timer_t idle_timer_{};
   int open_handles_ = 0;
+  bool tcp_ok_ = false;    // uv_tcp_init succeeded
+  bool timer_ok_ = false;  // uv_timer_init succeeded
   http::RequestParser parser_;
   std::string inbuf_;
   std::size_t inpos_ = 0;

@@ -20,9 +20,21 @@ struct RemoteWrite {
   uv_write_t req{};
   std::string data;
 };
-char g_tunnel_buffer[64 * 1024];
 constexpr std::size_t kMaxEarlyData = 1 << 20;
 }  // namespace
+
+// Reads from the remote land in the loop's buffer (the owner's server), like client reads.
+void ConnectTunnel::alloc_remote(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* r = static_cast<Remote*>(h->data);
+  *buf = r->owner ? r->owner->conn_.server().read_buffer().get() : make_buf(nullptr, 0);
+}
+
+// Half-closes towards the remote; a refused shutdown (already closed) must not leak its request.
+void ConnectTunnel::shutdown_remote(Remote* r) {
+  auto* req = new uv_shutdown_t;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&r->tcp), [](uv_shutdown_t* s, int) { delete s; }) != 0)
+    delete req;
+}
 
 ConnectTunnel::ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port)
     : conn_(conn), host_(std::move(host)), port_(port) {}
@@ -91,9 +103,9 @@ void ConnectTunnel::on_connected(uv_connect_t* req, int status) {
   r->reading = true;
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&r->tcp),
-      [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_tunnel_buffer, sizeof(g_tunnel_buffer)); },
+      alloc_remote,
       on_remote_read);
-  if (self->client_eof_) uv_shutdown(new uv_shutdown_t, reinterpret_cast<uv_stream_t*>(&r->tcp), [](uv_shutdown_t* s, int) { delete s; });
+  if (self->client_eof_) shutdown_remote(r);
 }
 
 void ConnectTunnel::on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -125,7 +137,7 @@ void ConnectTunnel::write_remote(std::string_view data) {
   w->data.assign(data);
   w->req.data = remote_;
   remote_->queued += w->data.size();
-  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  uv_buf_t b = make_buf(w->data.data(), w->data.size());
   int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&remote_->tcp), &b, 1, [](uv_write_t* req, int status) {
     auto* w = reinterpret_cast<RemoteWrite*>(req);
     auto* r = static_cast<Remote*>(req->data);
@@ -168,7 +180,7 @@ void ConnectTunnel::on_client_eof(bool clean) {
   }
   client_eof_ = true;
   conn_.set_reading(false);
-  uv_shutdown(new uv_shutdown_t, reinterpret_cast<uv_stream_t*>(&remote_->tcp), [](uv_shutdown_t* s, int) { delete s; });
+  shutdown_remote(remote_);
 }
 
 void ConnectTunnel::on_client_drained() {
@@ -176,7 +188,7 @@ void ConnectTunnel::on_client_drained() {
     remote_->reading = true;
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&remote_->tcp),
-        [](uv_handle_t*, size_t, uv_buf_t* buf) { *buf = uv_buf_init(g_tunnel_buffer, sizeof(g_tunnel_buffer)); },
+        alloc_remote,
         on_remote_read);
   }
 }

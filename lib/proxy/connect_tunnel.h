@@ -27,6 +27,8 @@ class ConnectTunnel {
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_connected(uv_connect_t* req, int status);
   static void on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void alloc_remote(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void shutdown_remote(Remote* r);
   void write_remote(std::string_view data);
   void fail(int status, std::string_view why);
   void maybe_finish();

@@ -58,7 +58,13 @@ Server::Server(uv_loop_t* loop, ProxyConfig config) : loop_(loop), config_(std::
   flow_ = std::make_unique<cache::flow::Cache>(*store_, flow_config(config_));
   upstream_ = std::make_unique<upstream::UpstreamClient>(loop, config_.upstream_options);
   reaper_ = new uv_check_t;
-  uv_check_init(loop, reaper_);
+  if (uv_check_init(loop, reaper_) != 0) {
+    // Cannot happen with libuv 1.44 (check handles have no failure path); without the reaper,
+    // retired exchanges would wait for stop() and the destructor.
+    delete reaper_;
+    reaper_ = nullptr;
+    return;
+  }
   reaper_->data = this;
   uv_check_start(reaper_, [](uv_check_t* c) {
     auto* self = static_cast<Server*>(c->data);
@@ -152,7 +158,11 @@ std::optional<std::string> Server::start() {
       return fmt::format("invalid listen address {}", addr.host);
     }
     auto* tcp = new uv_tcp_t;
-    uv_tcp_init(loop_, tcp);
+    if (int rc = uv_tcp_init(loop_, tcp); rc != 0) {
+      delete tcp;
+      stop();
+      return fmt::format("cannot listen on {}:{}: {}", addr.host, addr.port, uv_strerror(rc));
+    }
     tcp->data = this;
     listeners_.push_back(tcp);
     int rc = uv_tcp_bind(tcp, reinterpret_cast<sockaddr*>(&sa), sa.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
@@ -183,7 +193,7 @@ void Server::on_new_connection(uv_stream_t* listener, int status) {
   auto* self = static_cast<Server*>(listener->data);
   if (status < 0 || self->stopping_) return;
   auto* c = new ClientConnection(*self);
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
+  if (!c->usable() || uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
     c->close();
     self->connections_.insert(c);
     return;
@@ -212,7 +222,13 @@ void Server::drain(std::int64_t timeout_ms) {
   std::vector<ClientConnection*> conns(connections_.begin(), connections_.end());
   for (auto* c : conns) c->begin_drain();
   drain_timer_ = new uv_timer_t;
-  uv_timer_init(loop_, drain_timer_);
+  if (uv_timer_init(loop_, drain_timer_) != 0) {
+    // No deadline possible: stop now rather than drain forever.
+    delete drain_timer_;
+    drain_timer_ = nullptr;
+    stop();
+    return;
+  }
   drain_timer_->data = this;
   uv_timer_start(drain_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->stop(); },
                  static_cast<std::uint64_t>(std::max<std::int64_t>(timeout_ms, 1)), 0);

@@ -14,6 +14,7 @@
 #include "cache/flow/flow.h"
 #include "cache/store/store.h"
 #include "cache/store/stored_response.h"
+#include "proxy/io_buffers.h"
 #include "proxy/proxy_config.h"
 #include "proxy/proxy_stats.h"
 #include "rules/rule.h"
@@ -61,6 +62,8 @@ class Server {
 
   // Every cache decision: lookup, coalescing, revalidation, storing (cache/flow).
   cache::flow::Cache& flow() { return *flow_; }
+  // Where this loop's socket reads land (client connections and tunnels).
+  ReadBuffer& read_buffer() { return read_buffer_; }
   // A name for the next request, unique over the process's life (the flow's Waiter).
   cache::flow::Waiter next_waiter() { return ++last_waiter_; }
   // Every live exchange, so that stop() can end background ones nobody waits for.
@@ -97,6 +100,7 @@ class Server {
   uv_timer_t* drain_timer_ = nullptr;
   std::unique_ptr<cache::flow::Cache> flow_;
   cache::flow::Waiter last_waiter_ = 0;
+  ReadBuffer read_buffer_;
   std::vector<UpstreamExchange*> retired_;
   std::unordered_map<cache::flow::FillId, UpstreamExchange*> exchanges_;
   std::unordered_map<std::string, cache::store::PartitionId> partitions_;

@@ -35,4 +35,18 @@ upstream::FetchRequest build_upstream_request(std::string_view method, const htt
   return fr;
 }
 
+bool via_names(std::string_view via, std::string_view pseudonym) {
+  bool found = false;
+  http::for_each_list_element(via, [&](std::string_view entry) {
+    // received-protocol RWS received-by [ RWS comment ]
+    auto sp = entry.find_first_of(" \t");
+    if (sp == std::string_view::npos) return;
+    std::string_view by = trim_ows(entry.substr(sp + 1));
+    auto end = by.find_first_of(" \t");
+    if (end != std::string_view::npos) by = by.substr(0, end);
+    if (by == pseudonym) found = true;
+  });
+  return found;
+}
+
 }  // namespace cachefwd::proxy

@@ -18,4 +18,9 @@ upstream::FetchRequest build_upstream_request(std::string_view method, const htt
                                               const http::Request& req, const cache::StoredResponse* stale,
                                               const std::string& via_name, bool for_cache);
 
+// Loop detection (RFC 9110 §7.6.3): does a Via field value name `pseudonym` (this instance's own
+// token) as the received-by of one of its entries? Compared whole, so another cachefwd instance
+// ("cachefwd-1a2b3c" against our "cachefwd-4d5e6f", or plain "cachefwd") is not a loop.
+bool via_names(std::string_view via, std::string_view pseudonym);
+
 }  // namespace cachefwd::proxy

@@ -41,5 +41,15 @@ TEST(UpstreamRequest, APassThroughRequestKeepsTheClientsConditionals) {
   EXPECT_EQ(fr.headers.combined("range"), "bytes=0-1");
 }
 
+TEST(UpstreamRequest, LoopDetectionMatchesOurOwnViaTokenOnly) {
+  EXPECT_TRUE(via_names("1.1 cachefwd-abc123", "cachefwd-abc123"));
+  EXPECT_TRUE(via_names("1.0 fred, 1.1 cachefwd-abc123 (cachefwd)", "cachefwd-abc123"));
+  // Another cachefwd tier in the chain is not us.
+  EXPECT_FALSE(via_names("1.1 cachefwd-abc123", "cachefwd"));
+  EXPECT_FALSE(via_names("1.1 cachefwd-abc1234", "cachefwd-abc123"));
+  EXPECT_FALSE(via_names("1.1 proxy.example (cachefwd-abc123)", "cachefwd-abc123"));
+  EXPECT_FALSE(via_names("", "cachefwd"));
+}
+
 }  // namespace
 }  // namespace cachefwd::proxy
