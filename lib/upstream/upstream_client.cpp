@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "base/strings.h"
+#include "http/response_framing.h"
 
 namespace cachefwd::upstream {
 
@@ -37,6 +38,7 @@ class Fetch {
   bool finished = false;
   bool timed_out = false;
   bool denied = false;
+  std::string failure;  // why we refused the response ourselves (the fetch then ends as protocol)
 };
 
 namespace {
@@ -195,6 +197,7 @@ struct UpstreamClient::Impl {
     bool head_done = f->head_done;
     bool timed_out = f->timed_out;
     bool denied = f->denied;
+    std::string failure = std::move(f->failure);
     const char* msg = curl_easy_strerror(rc);
     destroy(f);
     if (!h) return;
@@ -207,7 +210,11 @@ struct UpstreamClient::Impl {
     else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
-    h->on_error(kind, denied ? "destination address not allowed" : timed_out ? "upstream idle timeout" : msg);
+    if (!failure.empty()) kind = FetchError::protocol;  // curl saw only our callback's refusal
+    std::string_view text = denied      ? "destination address not allowed"
+                            : timed_out ? "upstream idle timeout"
+                                        : msg;
+    h->on_error(kind, failure.empty() ? text : std::string_view(failure));
   }
 
   void destroy(Fetch* f) {
@@ -260,6 +267,11 @@ struct UpstreamClient::Impl {
     if (line.empty()) {
       if (f->status >= 100 && f->status < 200) return len;  // interim response: wait for the final one
       if (f->status < 200 || f->status > 999) return 0;     // not a status we can forward
+      auto framing = http::normalize_response_framing(f->response_headers);
+      if (!framing.error.empty()) {
+        f->failure = framing.error;
+        return 0;  // curl drops the connection: what follows on it cannot be trusted
+      }
       f->head_done = true;
       if (f->handler) f->handler->on_response_head(f->status, std::move(f->response_headers));
       return len;

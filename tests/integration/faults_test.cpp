@@ -1,0 +1,160 @@
+// Upstream misbehaviour end to end: the real binary between a client and a raw loopback origin
+// that writes exactly the bytes (or the fault) each test needs. Whatever the origin does, the
+// client must see a correctly framed response, a 502/504, or a cut connection; never a short or
+// desynchronised body presented as whole, and nothing partial may be stored.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/proxy_process.h"
+#include "support/raw_origin.h"
+
+using namespace cachefwd::testing;
+
+namespace {
+
+struct ParsedResponse {
+  int status = 0;
+  std::string head;  // status line and fields
+  std::string body;  // de-chunked
+  bool complete = false;
+  std::string field(const std::string& name) const {
+    std::string lower_head;
+    for (char c : head) lower_head += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string key = "\r\n";
+    for (char c : name) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    key += ":";
+    auto p = lower_head.find(key);
+    if (p == std::string::npos) return "";
+    auto start = head.find_first_not_of(' ', p + key.size());
+    return head.substr(start, head.find("\r\n", start) - start);
+  }
+  int count(const std::string& name) const {
+    int n = 0;
+    std::string lower_head, key = "\r\n";
+    for (char c : head) lower_head += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : name) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    key += ":";
+    for (auto p = lower_head.find(key); p != std::string::npos; p = lower_head.find(key, p + 1)) ++n;
+    return n;
+  }
+};
+
+// Reads responses off one client connection exactly as a strict HTTP/1.1 client frames them, so a
+// desynchronised stream shows up as a wrong body or a garbled next response.
+class ResponseReader {
+ public:
+  explicit ResponseReader(RawConnection& c) : c_(c) {}
+  ParsedResponse next(int timeout_ms = 5000, bool head_request = false) {
+    ParsedResponse r;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+      if (!more(deadline)) return r;
+    r.head = buf_.substr(0, end + 2);
+    buf_.erase(0, end + 4);
+    if (r.head.rfind("HTTP/1.1 ", 0) == 0) r.status = std::atoi(r.head.c_str() + 9);
+    if (head_request || r.status == 304 || r.status == 204) {
+      r.complete = true;
+      return r;
+    }
+    if (r.field("Transfer-Encoding") == "chunked") {
+      while (true) {
+        std::size_t eol;
+        while ((eol = buf_.find("\r\n")) == std::string::npos)
+          if (!more(deadline)) return r;
+        std::size_t size = std::stoul(buf_.substr(0, eol), nullptr, 16);
+        while (buf_.size() < eol + 2 + size + 2)
+          if (!more(deadline)) return r;
+        r.body += buf_.substr(eol + 2, size);
+        buf_.erase(0, eol + 2 + size + 2);
+        if (size == 0) break;
+      }
+      r.complete = true;
+    } else if (std::string cl = r.field("Content-Length"); !cl.empty()) {
+      std::size_t n = std::stoul(cl);
+      while (buf_.size() < n)
+        if (!more(deadline)) return r;
+      r.body = buf_.substr(0, n);
+      buf_.erase(0, n);
+      r.complete = true;
+    } else {
+      while (more(deadline)) {
+      }
+      r.body = std::move(buf_);
+      buf_.clear();
+      r.complete = closed_;
+    }
+    return r;
+  }
+  // Bytes that arrived beyond the responses read so far.
+  const std::string& leftover() const { return buf_; }
+
+ private:
+  bool more(std::chrono::steady_clock::time_point deadline) {
+    if (closed_) return false;
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
+    if (left <= 0) return false;
+    std::string got = c_.read(static_cast<int>(std::min<long>(left, 100)));
+    if (got.empty()) {
+      if (c_.closed_by_peer(0)) closed_ = true;
+      return !closed_ && std::chrono::steady_clock::now() < deadline;
+    }
+    buf_ += got;
+    return true;
+  }
+  RawConnection& c_;
+  std::string buf_;
+  bool closed_ = false;
+};
+
+std::string request_line(const std::string& url) {
+  return "GET " + url + " HTTP/1.1\r\nHost: origin\r\n\r\n";
+}
+
+// Serves every request on a connection with `reply(target)` until the proxy closes it.
+RawOrigin::Script serve_each(std::function<std::string(const std::string& target)> reply) {
+  return [reply](OriginSocket& s, int) {
+    while (true) {
+      std::string head = s.read_head(3000);
+      if (head.empty()) return;
+      auto sp1 = head.find(' ');
+      std::string target = head.substr(sp1 + 1, head.find(' ', sp1 + 1) - sp1 - 1);
+      if (!s.send(reply(target))) return;
+    }
+  };
+}
+
+}  // namespace
+
+TEST(UpstreamFraming, ChunkedWithContentLengthIsReframedAndTheNextResponseIsIntact) {
+  RawOrigin origin(serve_each([](const std::string& target) -> std::string {
+    if (target == "/both")
+      return "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nCache-Control: "
+             "no-store\r\n\r\n"
+             "5\r\nhello\r\n0\r\n\r\n";
+    return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Control: no-store\r\n\r\nworld";
+  }));
+  ProxyProcess proxy({});
+  RawConnection c(proxy.port());
+  ResponseReader reader(c);
+  c.send(request_line(origin.url("/both")));
+  auto first = reader.next();
+  ASSERT_TRUE(first.complete) << first.head;
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "hello");
+  EXPECT_EQ(first.count("Content-Length") + first.count("Transfer-Encoding"), 1)
+      << "exactly one framing field must reach the client:\n"
+      << first.head;
+  c.send(request_line(origin.url("/next")));
+  auto second = reader.next();
+  ASSERT_TRUE(second.complete) << second.head;
+  EXPECT_EQ(second.status, 200) << second.head;
+  EXPECT_EQ(second.body, "world");
+  EXPECT_EQ(reader.leftover(), "");
+}
