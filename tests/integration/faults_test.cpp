@@ -4,6 +4,7 @@
 // desynchronised body presented as whole, and nothing partial may be stored.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -157,4 +158,71 @@ TEST(UpstreamFraming, ChunkedWithContentLengthIsReframedAndTheNextResponseIsInta
   EXPECT_EQ(second.status, 200) << second.head;
   EXPECT_EQ(second.body, "world");
   EXPECT_EQ(reader.leftover(), "");
+}
+
+TEST(UpstreamFraming, DifferentContentLengthsGet502AndAreNeverStored) {
+  std::atomic<int> asked{0};
+  RawOrigin origin(serve_each([&](const std::string& target) -> std::string {
+    ++asked;
+    if (target == "/conflict")
+      return "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\nCache-Control: "
+             "max-age=600\r\n\r\nhello";
+    return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  }));
+  ProxyProcess proxy({});
+  RawConnection c(proxy.port());
+  ResponseReader reader(c);
+  for (int i = 0; i < 2; ++i) {
+    c.send(request_line(origin.url("/conflict")));
+    auto r = reader.next();
+    ASSERT_TRUE(r.complete) << r.head;
+    EXPECT_EQ(r.status, 502) << r.head << r.body;
+    EXPECT_NE(r.body.find("Content-Length"), std::string::npos) << r.body;
+    EXPECT_EQ(r.field("Cache-Status").find("stored"), std::string::npos) << r.head;
+  }
+  EXPECT_EQ(asked.load(), 2) << "a refused response must not be stored";
+  // The client connection is still in step.
+  c.send(request_line(origin.url("/after")));
+  auto after = reader.next();
+  EXPECT_EQ(after.status, 200) << after.head;
+  EXPECT_EQ(after.body, "ok");
+}
+
+TEST(UpstreamFraming, InvalidContentLengthGets502) {
+  for (std::string value : {"abc", "-5", "5 5", ""}) {
+    RawOrigin origin(serve_each([&](const std::string&) -> std::string {
+      return "HTTP/1.1 200 OK\r\nContent-Length: " + value + "\r\n\r\nhello";
+    }));
+    ProxyProcess proxy({});
+    auto r = proxy_get(proxy.proxy_url(), origin.url("/bad"));
+    EXPECT_EQ(r.status, 502) << "'" << value << "': " << r.body;
+  }
+}
+
+TEST(UpstreamFraming, IdenticalContentLengthsAreCollapsed) {
+  RawOrigin origin(serve_each([](const std::string&) -> std::string {
+    return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\nCache-Control: "
+           "max-age=600\r\n\r\nhello";
+  }));
+  ProxyProcess proxy({});
+  RawConnection c(proxy.port());
+  ResponseReader reader(c);
+  for (int i = 0; i < 2; ++i) {
+    c.send(request_line(origin.url("/same")));
+    auto r = reader.next();
+    ASSERT_TRUE(r.complete) << r.head;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello");
+    EXPECT_EQ(r.count("Content-Length"), 1) << r.head;
+  }
+  EXPECT_EQ(origin.connections(), 1);
+}
+
+TEST(UpstreamFraming, UnsupportedTransferCodingGets502) {
+  RawOrigin origin(serve_each([](const std::string&) -> std::string {
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  }));
+  ProxyProcess proxy({});
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/gz"));
+  EXPECT_EQ(r.status, 502) << r.body;
 }
