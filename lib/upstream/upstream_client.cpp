@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/strings.h"
 #include "http/response_framing.h"
@@ -51,6 +52,10 @@ struct SocketWatch {
   curl_socket_t fd = CURL_SOCKET_BAD;
   int want = 0;    // events curl asked for; 0 = curl is not watching right now
   int active = 0;  // events the uv_poll is started with
+  // Not a connection we opened (curl's resolver socketpair): curl closes it without the
+  // close-socket callback, so the poll must go at CURL_POLL_REMOVE or it outlives the fd and
+  // collides with whatever reuses the number (a tunnel's uv_tcp: 100% CPU, no reply).
+  bool transient = false;
   UpstreamClient::Impl* impl = nullptr;
 };
 
@@ -67,6 +72,7 @@ struct UpstreamClient::Impl {
   CURLM* multi = nullptr;
   uv_timer_t* timer = nullptr;  // heap: its close callback may run after Impl is gone
   std::unordered_map<curl_socket_t, SocketWatch*> sockets;
+  std::unordered_set<curl_socket_t> opened;  // connections from on_open_socket, until on_close_socket
   std::unordered_map<Fetch*, std::unique_ptr<Fetch>> fetches;
   std::vector<Fetch*> deferred_cancels;
   // Fetches started from inside a curl callback: curl refuses curl_multi_add_handle there
@@ -81,7 +87,11 @@ struct UpstreamClient::Impl {
     auto it = self->sockets.find(fd);
     SocketWatch* w = it == self->sockets.end() ? nullptr : it->second;
     if (what == CURL_POLL_REMOVE) {
-      if (w) w->want = 0;
+      if (w && w->transient) {
+        self->close_watch(fd);
+      } else if (w) {
+        w->want = 0;
+      }
       return 0;
     }
     if (!w) {
@@ -93,6 +103,7 @@ struct UpstreamClient::Impl {
         return -1;
       }
       w->poll.data = w;
+      w->transient = !self->opened.count(fd);
       self->sockets.emplace(fd, w);
     }
     int want = 0;
@@ -143,20 +154,26 @@ struct UpstreamClient::Impl {
       f->denied = true;
       return CURL_SOCKET_BAD;
     }
-    return ::socket(address->family, address->socktype, address->protocol);
+    curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+    if (fd != CURL_SOCKET_BAD) f->impl->opened.insert(fd);
+    return fd;
   }
 
   static int on_close_socket(void* clientp, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(clientp);
-    auto it = self->sockets.find(fd);
-    if (it != self->sockets.end()) {
-      SocketWatch* w = it->second;
-      self->sockets.erase(it);
-      // uv_close unregisters the fd synchronously, so curl may reuse the number at once.
-      uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
-               [](uv_handle_t* h) { delete static_cast<SocketWatch*>(h->data); });
-    }
+    self->opened.erase(fd);
+    self->close_watch(fd);
     return ::close(fd);
+  }
+
+  void close_watch(curl_socket_t fd) {
+    auto it = sockets.find(fd);
+    if (it == sockets.end()) return;
+    SocketWatch* w = it->second;
+    sockets.erase(it);
+    // uv_close unregisters the fd synchronously, so curl may reuse the number at once.
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
+             [](uv_handle_t* h) { delete static_cast<SocketWatch*>(h->data); });
   }
 
   // --- actions ---------------------------------------------------------------------------------
@@ -360,10 +377,9 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, Impl::on_close_socket);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, impl_.get());
-  if (r.address_check) {
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
-  }
+  // Also without an address check: which sockets are connections decides how their polls end.
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // we ignore SIGPIPE ourselves; saves 3 syscalls
   curl_easy_setopt(e, CURLOPT_PROXY, "");     // never obey http_proxy/no_proxy from our environment
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
