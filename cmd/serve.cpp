@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string connect_ports = "443";
   std::string connect_timeout = "5s";
   std::string upstream_timeout = "30s";
+  std::string max_upstream_header_size = "64KiB";
   std::string client_timeout = "60s";
   std::string max_header_size = "64KiB";
   std::string max_body_size = "64MiB";
@@ -125,6 +126,8 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   }
   c.upstream_options.connect_timeout_ms = duration_flag("--connect-timeout", f.connect_timeout);
   c.upstream_options.idle_timeout_ms = duration_flag("--upstream-timeout", f.upstream_timeout);
+  c.upstream_options.max_header_bytes = size_flag("--max-upstream-header-size", f.max_upstream_header_size);
+  if (c.upstream_options.max_header_bytes < 1024) fail("--max-upstream-header-size must be at least 1KiB");
   c.client_idle_timeout_ms = duration_flag("--client-timeout", f.client_timeout);
   if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 || c.client_idle_timeout_ms <= 0)
     fail("timeouts must be greater than zero");
@@ -246,6 +249,7 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("connect-ports = {}\n", q(f.connect_ports));
   out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
+  out += fmt::format("max-upstream-header-size = {}\n", q(f.max_upstream_header_size));
   out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
   out += fmt::format("max-header-size = {}\n", q(f.max_header_size));
   out += fmt::format("max-body-size = {}\n", q(f.max_body_size));
@@ -450,6 +454,9 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
       ->capture_default_str();
   cmd->add_option("--upstream-timeout", flags->upstream_timeout,
                   "Upstream idle timeout: no byte for this long answers 504 (or cuts a started body)")
+      ->capture_default_str();
+  cmd->add_option("--max-upstream-header-size", flags->max_upstream_header_size,
+                  "Largest upstream response head, 1xx heads and trailers included (502 beyond)")
       ->capture_default_str();
   cmd->add_option("--client-timeout", flags->client_timeout, "Idle keep-alive and slow-request timeout for clients")
       ->capture_default_str();

@@ -40,6 +40,7 @@ class Fetch {
   bool timed_out = false;
   bool denied = false;
   std::string failure;  // why we refused the response ourselves (the fetch then ends as protocol)
+  std::size_t header_bytes = 0;  // every header line so far, interim responses and trailers too
 };
 
 namespace {
@@ -227,6 +228,10 @@ struct UpstreamClient::Impl {
     else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
+    // Before the head is complete, curl's only allocation that fails for input reasons is a
+    // header line beyond its own limit (CURL_MAX_HTTP_HEADER, 100 KiB).
+    if (failure.empty() && !head_done && rc == CURLE_OUT_OF_MEMORY)
+      failure = "upstream response head has a header line over 100 KiB";
     if (!failure.empty()) kind = FetchError::protocol;  // curl saw only our callback's refusal
     std::string_view text = denied      ? "destination address not allowed"
                             : timed_out ? "upstream idle timeout"
@@ -268,6 +273,12 @@ struct UpstreamClient::Impl {
     auto* f = static_cast<Fetch*>(userp);
     size_t len = size * n;
     f->last_activity = uv_now(f->impl->loop);
+    f->header_bytes += len;
+    if (f->header_bytes > f->impl->options.max_header_bytes) {
+      f->failure = "upstream response head larger than " + std::to_string(f->impl->options.max_header_bytes) +
+                   " bytes (--max-upstream-header-size)";
+      return 0;
+    }
     if (f->head_done) return len;  // trailers are never merged into the header section
     std::string_view line(buf, len);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);

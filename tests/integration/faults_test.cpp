@@ -226,3 +226,41 @@ TEST(UpstreamFraming, UnsupportedTransferCodingGets502) {
   auto r = proxy_get(proxy.proxy_url(), origin.url("/gz"));
   EXPECT_EQ(r.status, 502) << r.body;
 }
+
+namespace {
+std::string many_header_lines(std::size_t total) {
+  std::string out;
+  for (int i = 0; out.size() < total; ++i) out += "X-Filler-" + std::to_string(i) + ": " + std::string(480, 'h') + "\r\n";
+  return out;
+}
+}  // namespace
+
+TEST(UpstreamLimits, HugeHeaderSectionGets502WithAClearMessage) {
+  RawOrigin origin(serve_each([](const std::string& target) -> std::string {
+    std::string fields = target == "/one-line" ? "X-Big: " + std::string(200 * 1024, 'a') + "\r\n"
+                                               : many_header_lines(200 * 1024);
+    return "HTTP/1.1 200 OK\r\n" + fields + "Content-Length: 2\r\n\r\nok";
+  }));
+  ProxyProcess proxy({});
+  for (const char* path : {"/one-line", "/many-lines"}) {
+    auto r = proxy_get(proxy.proxy_url(), origin.url(path));
+    EXPECT_EQ(r.status, 502) << path;
+    EXPECT_EQ(r.body.find("Out of memory"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("upstream response head"), std::string::npos) << r.body;
+  }
+  EXPECT_TRUE(proxy.running());
+}
+
+TEST(UpstreamLimits, MaxUpstreamHeaderSizeIsConfigurable) {
+  RawOrigin origin(serve_each([](const std::string&) -> std::string {
+    return "HTTP/1.1 200 OK\r\n" + many_header_lines(20 * 1024) + "Content-Length: 2\r\n\r\nok";
+  }));
+  {
+    ProxyProcess proxy({});  // 64 KiB by default
+    EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/20k")).status, 200);
+  }
+  ProxyProcess proxy({"--max-upstream-header-size", "16KiB"});
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/20k"));
+  EXPECT_EQ(r.status, 502);
+  EXPECT_NE(r.body.find("--max-upstream-header-size"), std::string::npos) << r.body;
+}
