@@ -1,6 +1,7 @@
 // `cachefwd serve`: flags → ProxyConfig → Server on a libuv loop.
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -335,6 +336,25 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
 // Re-reads the configuration as at startup (the config file, then the command line over it).
 cachefwd::proxy::ProxyConfig reload_config() { return build_config(load_flags(g_serve_argv)); }
 
+// Runs the loop until every handle is closed, or for at most `budget_ms`: what is still pending
+// then (a lookup in the threadpool) is not worth waiting for. True when the loop is done.
+bool run_closing_loop(uv_loop_t* loop, std::uint64_t budget_ms) {
+  struct Deadline {
+    uv_timer_t timer{};
+    bool expired = false;
+  } d;
+  uv_timer_init(loop, &d.timer);
+  d.timer.data = &d;
+  uv_timer_start(
+      &d.timer, [](uv_timer_t* t) { static_cast<Deadline*>(t->data)->expired = true; }, budget_ms, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&d.timer));
+  while (uv_run(loop, UV_RUN_ONCE) != 0 && !d.expired) {
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&d.timer), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return !uv_loop_alive(loop);
+}
+
 int run_serve(const ServeFlags& flags) {
   using namespace cachefwd;
   proxy::ProxyConfig config;
@@ -414,9 +434,14 @@ int run_serve(const ServeFlags& flags) {
     }
     if (admin) admin->stop();
     server.stop();
-    uv_run(&loop, UV_RUN_DEFAULT);
+    run_closing_loop(&loop, 250);
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
+  if (!run_closing_loop(&loop, 50)) {
+    // A name lookup still blocks a libuv worker thread, and libuv joins its threads at exit:
+    // leave now rather than outlive --drain-timeout by the resolver's own timeout.
+    std::fflush(nullptr);
+    _exit(rc);
+  }
   uv_loop_close(&loop);
   return rc;
 }

@@ -293,6 +293,10 @@ void Server::stop() {
   retired_.clear();
   std::vector<UpstreamExchange*> left(exchanges_.begin(), exchanges_.end());
   for (auto* x : left) delete x;
+  // The loop may still hold work nobody waits for any more (a CONNECT's name lookup in libuv's
+  // threadpool cannot be cancelled once running): hand control back to whoever runs the loop,
+  // which decides how long to wait for the close callbacks.
+  uv_stop(loop_);
 }
 
 }  // namespace cachefwd::proxy

@@ -392,6 +392,10 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
   curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // we ignore SIGPIPE ourselves; saves 3 syscalls
+  // Removing a transfer whose name lookup still runs would otherwise join the resolver thread:
+  // the whole loop stalled until the lookup gave up (a client leaving, SIGTERM past the drain
+  // timeout). With it, curl detaches the thread, which cleans up after itself.
+  curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, "");     // never obey http_proxy/no_proxy from our environment
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);

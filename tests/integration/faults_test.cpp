@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -230,7 +232,8 @@ TEST(UpstreamFraming, UnsupportedTransferCodingGets502) {
 namespace {
 std::string many_header_lines(std::size_t total) {
   std::string out;
-  for (int i = 0; out.size() < total; ++i) out += "X-Filler-" + std::to_string(i) + ": " + std::string(480, 'h') + "\r\n";
+  for (int i = 0; out.size() < total; ++i)
+    out += "X-Filler-" + std::to_string(i) + ": " + std::string(480, 'h') + "\r\n";
   return out;
 }
 }  // namespace
@@ -263,4 +266,66 @@ TEST(UpstreamLimits, MaxUpstreamHeaderSizeIsConfigurable) {
   auto r = proxy_get(proxy.proxy_url(), origin.url("/20k"));
   EXPECT_EQ(r.status, 502);
   EXPECT_NE(r.body.find("--max-upstream-header-size"), std::string::npos) << r.body;
+}
+
+namespace {
+// Starts the proxy with the slow resolver preloaded: names under .slow-dns.test hang for `ms`.
+struct SlowDnsProxy {
+  explicit SlowDnsProxy(int ms, std::vector<std::string> flags) : proxy((set_env(ms), std::move(flags))) {
+    unsetenv("LD_PRELOAD");
+    unsetenv("SLOW_RESOLVER_MS");
+    if (had_asan)
+      setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
+    else
+      unsetenv("ASAN_OPTIONS");
+  }
+  void set_env(int ms) {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    had_asan = asan != nullptr;
+    asan_options = asan ? asan : "";
+    setenv("LD_PRELOAD", CACHEFWD_SLOW_RESOLVER, 1);
+    setenv("SLOW_RESOLVER_MS", std::to_string(ms).c_str(), 1);
+    // ASan wants its runtime first in the library list; the shim is not a sanitizer runtime.
+    setenv("ASAN_OPTIONS", (asan_options + (had_asan ? ":" : "") + "verify_asan_link_order=0").c_str(), 1);
+  }
+  bool had_asan = false;
+  std::string asan_options;
+  ProxyProcess proxy;
+};
+
+long elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since)
+          .count());
+}
+}  // namespace
+
+TEST(SlowDns, ClientLeavingDuringALookupDoesNotStallTheProxy) {
+  RawOrigin origin(serve_each([](const std::string&) -> std::string {
+    return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: no-store\r\n\r\nok";
+  }));
+  SlowDnsProxy p(3000, {});
+  {
+    RawConnection gone(p.proxy.port());
+    gone.send("GET http://origin.slow-dns.test/ HTTP/1.1\r\nHost: origin.slow-dns.test\r\n\r\n");
+    gone.read(300);
+  }  // cancels the fetch while its lookup is still running
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  auto r = proxy_get(p.proxy.proxy_url(), origin.url("/other"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LT(elapsed_ms(start), 1000) << "the loop waited for the abandoned lookup";
+}
+
+TEST(SlowDns, SigtermExitsWithinTheDrainTimeoutWhileLookupsHang) {
+  SlowDnsProxy p(6000, {"--drain-timeout", "1s", "--connect-ports", "443"});
+  RawConnection get(p.proxy.port());
+  get.send("GET http://origin.slow-dns.test/ HTTP/1.1\r\nHost: origin.slow-dns.test\r\n\r\n");
+  RawConnection tunnel(p.proxy.port());
+  tunnel.send("CONNECT tls.slow-dns.test:443 HTTP/1.1\r\nHost: tls.slow-dns.test:443\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  p.proxy.signal(SIGTERM);
+  EXPECT_EQ(p.proxy.wait_exit(8000), 0);
+  EXPECT_LT(elapsed_ms(start), 1800) << "--drain-timeout 1s";
 }
