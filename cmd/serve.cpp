@@ -30,6 +30,7 @@ struct ServeFlags {
   std::string policy = "s3fifo";
   std::string allow = "127.0.0.0/8,::1";
   std::string connect_ports = "443";
+  std::string tunnel_idle_timeout = "5m";
   std::string connect_timeout = "5s";
   std::string upstream_timeout = "30s";
   std::string max_upstream_header_size = "64KiB";
@@ -125,6 +126,8 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  c.tunnel_idle_timeout_ms = duration_flag("--tunnel-idle-timeout", f.tunnel_idle_timeout);
+  if (c.tunnel_idle_timeout_ms <= 0) fail("--tunnel-idle-timeout must be greater than zero");
   c.upstream_options.connect_timeout_ms = duration_flag("--connect-timeout", f.connect_timeout);
   c.upstream_options.idle_timeout_ms = duration_flag("--upstream-timeout", f.upstream_timeout);
   c.upstream_options.max_header_bytes = size_flag("--max-upstream-header-size", f.max_upstream_header_size);
@@ -248,6 +251,7 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("policy = {}\n", q(f.policy));
   out += fmt::format("allow = {}\n", q(f.allow));
   out += fmt::format("connect-ports = {}\n", q(f.connect_ports));
+  out += fmt::format("tunnel-idle-timeout = {}\n", q(f.tunnel_idle_timeout));
   out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
   out += fmt::format("max-upstream-header-size = {}\n", q(f.max_upstream_header_size));
@@ -474,6 +478,9 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--allow", flags->allow, "Client addresses (CIDR list) the proxy serves; others get 403")
       ->capture_default_str();
   cmd->add_option("--connect-ports", flags->connect_ports, "Ports CONNECT may tunnel to (comma list)")
+      ->capture_default_str();
+  cmd->add_option("--tunnel-idle-timeout", flags->tunnel_idle_timeout,
+                  "A CONNECT tunnel with no byte in either direction for this long is closed")
       ->capture_default_str();
   cmd->add_option("--connect-timeout", flags->connect_timeout, "Upstream connect timeout (502/504 after it)")
       ->capture_default_str();

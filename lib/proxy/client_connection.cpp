@@ -106,6 +106,7 @@ void ClientConnection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 
 void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<ClientConnection*>(s->data);
+  self->failed_tunnels_.clear();
   if (nread == 0) return;
   if (nread < 0) {
     // EOF or reset. A client that goes away abandons its request: the upstream transfer stops.
@@ -746,6 +747,11 @@ void ClientConnection::set_reading(bool on) {
   reading_ = on;
   if (on) uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   else uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void ClientConnection::tunnel_failed(int status, std::string_view why) {
+  failed_tunnels_.push_back(std::move(tunnel_));
+  send_error(status, why, "connect-failed");
 }
 
 std::string ClientConnection::take_pending_input() {

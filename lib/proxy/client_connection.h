@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/time.h"
 #include "cache/store/stored_response.h"
@@ -72,6 +73,8 @@ class ClientConnection {
   // Tunnel support: flow control of the client side, and the raw bytes that followed CONNECT.
   void set_reading(bool on);
   std::string take_pending_input();
+  // The CONNECT could not be established: answer it, and read the next request on this connection.
+  void tunnel_failed(int status, std::string_view why);
   bool closing() const { return closing_; }
 
  private:
@@ -115,6 +118,8 @@ class ClientConnection {
   const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
+  // Failed tunnels, kept until no callback of theirs can be on the stack (the next read).
+  std::vector<std::unique_ptr<ConnectTunnel>> failed_tunnels_;
   std::string peer_;                 // client address, for logs
   bool peer_may_purge_ = false;      // loopback or in --allow-purge
   std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request

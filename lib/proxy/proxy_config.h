@@ -42,6 +42,7 @@ struct ProxyConfig {
   http::ParserLimits parser;
   upstream::UpstreamOptions upstream_options;
   std::int64_t client_idle_timeout_ms = 60'000;  // keep-alive idle and slow request headers
+  std::int64_t tunnel_idle_timeout_ms = 300'000;  // a CONNECT tunnel with no byte either way is closed
   bool coalesce = true;                          // concurrent misses on one key share one fetch
   std::int64_t coalesce_timeout_ms = 5'000;      // how long a joiner waits for the response head
   std::int64_t hit_for_miss_ms = 30'000;         // an uncacheable key skips coalescing this long
