@@ -111,6 +111,7 @@ void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* bu
   if (nread < 0) {
     // EOF or reset. A client that goes away abandons its request: the upstream transfer stops.
     if (self->tunnel_) {
+      self->client_eof_ = true;
       self->tunnel_->on_client_eof(nread == UV_EOF);
       return;
     }
@@ -672,9 +673,13 @@ void ClientConnection::finish_close_after_flush() {
   int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
     auto* self = static_cast<ClientConnection*>(r->data);
     delete r;
-    if (!self->closing_) {
+    if (self->closing_) return;
+    // A client that already finished sending (a tunnel's half-close) has nothing left to say:
+    // waiting for its EOF would hold the connection, and a drain, for the whole grace period.
+    if (self->client_eof_)
+      self->close();
+    else
       uv_timer_start(&self->idle_timer_, on_idle_timeout, 2000, 0);
-    }
   });
   if (rc != 0) {
     delete req;

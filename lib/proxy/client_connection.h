@@ -107,6 +107,7 @@ class ClientConnection {
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool shutdown_sent_ = false;
+  bool client_eof_ = false;  // the client half-closed (seen only while tunnelling)
   bool request_keep_alive_ = true;
   int request_minor_ = 1;
   bool request_is_head_ = false;

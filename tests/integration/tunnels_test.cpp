@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,4 +150,24 @@ TEST(Tunnels, ConnectThatCannotBeEstablishedInTimeGets504) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
   for (int f : fillers) ::close(f);
   ::close(fd);
+}
+
+TEST(Tunnels, AClosedTunnelDoesNotHoldTheDrain) {
+  std::atomic<int> closed{0};
+  RawOrigin origin(echo(&closed));
+  ProxyProcess proxy({"--connect-ports", std::to_string(origin.port())});
+  {
+    RawConnection c(proxy.port());
+    ASSERT_EQ(connect_head(c, "127.0.0.1:" + std::to_string(origin.port())).rfind("HTTP/1.1 200", 0), 0u);
+    c.send("ping");
+    EXPECT_EQ(c.read(1000, "ping"), "ping");
+  }  // the client half-closes; the origin closes in turn
+  for (int i = 0; i < 40 && closed.load() < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ASSERT_EQ(closed.load(), 1);
+  auto start = std::chrono::steady_clock::now();
+  proxy.signal(SIGTERM);
+  EXPECT_EQ(proxy.wait_exit(5000), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000))
+      << "a tunnel both sides have closed must not linger";
 }
