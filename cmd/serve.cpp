@@ -32,6 +32,8 @@ struct ServeFlags {
   std::string connect_timeout = "5s";
   std::string upstream_timeout = "30s";
   std::string client_timeout = "60s";
+  std::string header_timeout = "10s";
+  std::string body_timeout = "30s";
   std::string max_header_size = "64KiB";
   std::string max_body_size = "64MiB";
   bool no_cache = false;
@@ -125,8 +127,11 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   }
   c.upstream_options.connect_timeout_ms = duration_flag("--connect-timeout", f.connect_timeout);
   c.upstream_options.idle_timeout_ms = duration_flag("--upstream-timeout", f.upstream_timeout);
-  c.client_idle_timeout_ms = duration_flag("--client-timeout", f.client_timeout);
-  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 || c.client_idle_timeout_ms <= 0)
+  c.read_timeouts.idle_ms = duration_flag("--client-timeout", f.client_timeout);
+  c.read_timeouts.head_ms = duration_flag("--header-timeout", f.header_timeout);
+  c.read_timeouts.body_idle_ms = duration_flag("--body-timeout", f.body_timeout);
+  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 ||
+      c.read_timeouts.idle_ms <= 0 || c.read_timeouts.head_ms <= 0 || c.read_timeouts.body_idle_ms <= 0)
     fail("timeouts must be greater than zero");
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
@@ -247,6 +252,8 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
   out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
+  out += fmt::format("header-timeout = {}\n", q(f.header_timeout));
+  out += fmt::format("body-timeout = {}\n", q(f.body_timeout));
   out += fmt::format("max-header-size = {}\n", q(f.max_header_size));
   out += fmt::format("max-body-size = {}\n", q(f.max_body_size));
   out += fmt::format("no-cache = {}\n", f.no_cache);
@@ -451,7 +458,15 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--upstream-timeout", flags->upstream_timeout,
                   "Upstream idle timeout: no byte for this long answers 504 (or cuts a started body)")
       ->capture_default_str();
-  cmd->add_option("--client-timeout", flags->client_timeout, "Idle keep-alive and slow-request timeout for clients")
+  cmd->add_option("--client-timeout", flags->client_timeout,
+                  "Idle keep-alive timeout: a client connection with no request under way closes after it")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "A whole request head must arrive within this long of its first byte (408 after); bytes "
+                  "trickling in do not extend it")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "Request body idle timeout: no body byte for this long answers 408 and closes")
       ->capture_default_str();
   cmd->add_option("--max-header-size", flags->max_header_size, "Largest request header section (431 beyond)")
       ->capture_default_str();

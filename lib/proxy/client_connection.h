@@ -11,6 +11,7 @@
 
 #include "base/time.h"
 #include "cache/store/stored_response.h"
+#include "http/read_deadline.h"
 #include "http/request_parser.h"
 #include "rules/rule.h"
 
@@ -82,11 +83,15 @@ class ClientConnection {
   static void on_closed(uv_handle_t* h);
   static void on_idle_timeout(uv_timer_t* t);
 
-  void process_input();
+  // new_bytes: input just arrived (it restarts the body idle clock; see http::ReadDeadline).
+  void process_input(bool new_bytes);
   void dispatch(http::Request req);
   void handle_cacheable(struct Route& route);
   void start_fetch(FetchPlan plan, const struct Route& route, bool conditional_from_stale);
-  void arm_idle_timer();
+  // Arms the one read timer for the current phase: keep-alive idle, request head, or body idle.
+  void arm_read_timer(bool progressed);
+  // Once a request head is in and its body is still to come: 100 Continue, or a final status.
+  void answer_expectation();
   // Applies --allow-dest / --deny-dest; answers 403 and returns false when refused.
   bool destination_permitted(const std::string& host);
   void finish_close_after_flush();
@@ -96,6 +101,8 @@ class ClientConnection {
   uv_timer_t idle_timer_{};
   int open_handles_ = 0;
   http::RequestParser parser_;
+  http::ReadDeadline read_deadline_;
+  bool expectation_answered_ = false;  // for the request being read
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;
