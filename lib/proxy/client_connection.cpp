@@ -130,6 +130,16 @@ void ClientConnection::start() {
     send_error(403, "client address not allowed by --allow");
     return;
   }
+  if (!server_.admit_client(peer_)) {
+    // Over the connection limits: a short 503 and close, so the client knows to retry later
+    // rather than seeing a bare reset. Its one response costs less than serving it.
+    server_.stats().connections_refused++;
+    active_ = true;
+    request_keep_alive_ = false;
+    send_error(503, "too many connections (--max-connections / --max-connections-per-client)");
+    return;
+  }
+  admitted_ = true;
   arm_read_timer(false);
 }
 

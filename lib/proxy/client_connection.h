@@ -74,6 +74,9 @@ class ClientConnection {
   void set_reading(bool on);
   std::string take_pending_input();
   bool closing() const { return closing_; }
+  // Counted against the connection limits (Server::admit_client), under this client address.
+  bool admitted() const { return admitted_; }
+  const std::string& peer() const { return peer_; }
 
  private:
   struct WriteReq;
@@ -122,7 +125,8 @@ class ClientConnection {
   const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
-  std::string peer_;                 // client address, for logs
+  std::string peer_;  // client address, for logs and the per-client limit
+  bool admitted_ = false;
   bool peer_may_purge_ = false;      // loopback or in --allow-purge
   std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request
   std::uint64_t request_start_ns_ = 0;

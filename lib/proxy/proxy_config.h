@@ -42,6 +42,9 @@ struct ProxyConfig {
   std::uint64_t max_object_size = 16ULL << 20;  // bigger responses stream through uncached
   http::ParserLimits parser;
   upstream::UpstreamOptions upstream_options;
+  // Client connections at once, in total and from one client address; more are answered 503.
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 1024;
   http::ReadTimeouts read_timeouts;              // keep-alive idle, request head deadline, body idle
   bool coalesce = true;                          // concurrent misses on one key share one fetch
   std::int64_t coalesce_timeout_ms = 5'000;      // how long a joiner waits for the response head
