@@ -35,6 +35,10 @@ struct ServeFlags {
   std::string upstream_timeout = "30s";
   std::string max_upstream_header_size = "64KiB";
   std::string client_timeout = "60s";
+  std::string header_timeout = "10s";
+  std::string body_timeout = "30s";
+  std::uint64_t max_connections = 4096;
+  std::uint64_t max_connections_per_client = 1024;
   std::string max_header_size = "64KiB";
   std::string max_body_size = "64MiB";
   bool no_cache = false;
@@ -132,9 +136,16 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   c.upstream_options.idle_timeout_ms = duration_flag("--upstream-timeout", f.upstream_timeout);
   c.upstream_options.max_header_bytes = size_flag("--max-upstream-header-size", f.max_upstream_header_size);
   if (c.upstream_options.max_header_bytes < 1024) fail("--max-upstream-header-size must be at least 1KiB");
-  c.client_idle_timeout_ms = duration_flag("--client-timeout", f.client_timeout);
-  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 || c.client_idle_timeout_ms <= 0)
+  c.read_timeouts.idle_ms = duration_flag("--client-timeout", f.client_timeout);
+  c.read_timeouts.head_ms = duration_flag("--header-timeout", f.header_timeout);
+  c.read_timeouts.body_idle_ms = duration_flag("--body-timeout", f.body_timeout);
+  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 ||
+      c.read_timeouts.idle_ms <= 0 || c.read_timeouts.head_ms <= 0 || c.read_timeouts.body_idle_ms <= 0)
     fail("timeouts must be greater than zero");
+  if (f.max_connections == 0 || f.max_connections_per_client == 0)
+    fail("--max-connections and --max-connections-per-client must be at least 1");
+  c.max_connections = f.max_connections;
+  c.max_connections_per_client = f.max_connections_per_client;
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
   c.cache_enabled = !f.no_cache;
@@ -256,6 +267,10 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
   out += fmt::format("max-upstream-header-size = {}\n", q(f.max_upstream_header_size));
   out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
+  out += fmt::format("header-timeout = {}\n", q(f.header_timeout));
+  out += fmt::format("body-timeout = {}\n", q(f.body_timeout));
+  out += fmt::format("max-connections = {}\n", f.max_connections);
+  out += fmt::format("max-connections-per-client = {}\n", f.max_connections_per_client);
   out += fmt::format("max-header-size = {}\n", q(f.max_header_size));
   out += fmt::format("max-body-size = {}\n", q(f.max_body_size));
   out += fmt::format("no-cache = {}\n", f.no_cache);
@@ -490,7 +505,21 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--max-upstream-header-size", flags->max_upstream_header_size,
                   "Largest upstream response head, 1xx heads and trailers included (502 beyond)")
       ->capture_default_str();
-  cmd->add_option("--client-timeout", flags->client_timeout, "Idle keep-alive and slow-request timeout for clients")
+  cmd->add_option("--client-timeout", flags->client_timeout,
+                  "Idle keep-alive timeout: a client connection with no request under way closes after it")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "A whole request head must arrive within this long of its first byte (408 after); bytes "
+                  "trickling in do not extend it")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "Request body idle timeout: no body byte for this long answers 408 and closes")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Client connections open at once; beyond it a new connection is answered 503 and closed")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", flags->max_connections_per_client,
+                  "Client connections open at once from one client address; beyond it 503 and close")
       ->capture_default_str();
   cmd->add_option("--max-header-size", flags->max_header_size, "Largest request header section (431 beyond)")
       ->capture_default_str();

@@ -12,6 +12,7 @@
 
 #include "base/time.h"
 #include "cache/store/stored_response.h"
+#include "http/read_deadline.h"
 #include "http/request_parser.h"
 #include "rules/rule.h"
 
@@ -76,6 +77,9 @@ class ClientConnection {
   // The CONNECT could not be established: answer it, and read the next request on this connection.
   void tunnel_failed(int status, std::string_view why);
   bool closing() const { return closing_; }
+  // Counted against the connection limits (Server::admit_client), under this client address.
+  bool admitted() const { return admitted_; }
+  const std::string& peer() const { return peer_; }
 
  private:
   struct WriteReq;
@@ -85,11 +89,15 @@ class ClientConnection {
   static void on_closed(uv_handle_t* h);
   static void on_idle_timeout(uv_timer_t* t);
 
-  void process_input();
+  // new_bytes: input just arrived (it restarts the body idle clock; see http::ReadDeadline).
+  void process_input(bool new_bytes);
   void dispatch(http::Request req);
   void handle_cacheable(struct Route& route);
   void start_fetch(FetchPlan plan, const struct Route& route, bool conditional_from_stale);
-  void arm_idle_timer();
+  // Arms the one read timer for the current phase: keep-alive idle, request head, or body idle.
+  void arm_read_timer(bool progressed);
+  // Once a request head is in and its body is still to come: 100 Continue, or a final status.
+  void answer_expectation();
   // Applies --allow-dest / --deny-dest; answers 403 and returns false when refused.
   bool destination_permitted(const std::string& host);
   void finish_close_after_flush();
@@ -99,6 +107,8 @@ class ClientConnection {
   uv_timer_t idle_timer_{};
   int open_handles_ = 0;
   http::RequestParser parser_;
+  http::ReadDeadline read_deadline_;
+  bool expectation_answered_ = false;  // for the request being read
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;
@@ -121,7 +131,8 @@ class ClientConnection {
   std::unique_ptr<ConnectTunnel> tunnel_;
   // Failed tunnels, kept until no callback of theirs can be on the stack (the next read).
   std::vector<std::unique_ptr<ConnectTunnel>> failed_tunnels_;
-  std::string peer_;                 // client address, for logs
+  std::string peer_;  // client address, for logs and the per-client limit
+  bool admitted_ = false;
   bool peer_may_purge_ = false;      // loopback or in --allow-purge
   std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request
   std::uint64_t request_start_ns_ = 0;
