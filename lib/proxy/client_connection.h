@@ -8,10 +8,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/time.h"
 #include "cache/flow/flow.h"
 #include "cache/store/stored_response.h"
+#include "http/read_deadline.h"
 #include "http/request_parser.h"
 #include "rules/rule.h"
 
@@ -82,7 +84,12 @@ class ClientConnection {
   // Tunnel support: flow control of the client side, and the raw bytes that followed CONNECT.
   void set_reading(bool on);
   std::string take_pending_input();
+  // The CONNECT could not be established: answer it, and read the next request on this connection.
+  void tunnel_failed(int status, std::string_view why);
   bool closing() const { return closing_; }
+  // Counted against the connection limits (Server::admit_client), under this client address.
+  bool admitted() const { return admitted_; }
+  const std::string& peer() const { return peer_; }
 
  private:
   struct WriteReq;
@@ -92,12 +99,16 @@ class ClientConnection {
   static void on_closed(uv_handle_t* h);
   static void on_idle_timeout(uv_timer_t* t);
 
-  void process_input();
+  // new_bytes: input just arrived (it restarts the body idle clock; see http::ReadDeadline).
+  void process_input(bool new_bytes);
   void dispatch(http::Request req);
   // Carries out what the cache flow decided for the current request.
   void execute(cache::flow::Action& action, const http::TargetUri& target);
   void start_fetch(const cache::flow::Action& action, const http::TargetUri& target);
-  void arm_idle_timer();
+  // Arms the one read timer for the current phase: keep-alive idle, request head, or body idle.
+  void arm_read_timer(bool progressed);
+  // Once a request head is in and its body is still to come: 100 Continue, or a final status.
+  void answer_expectation();
   // Applies --allow-dest / --deny-dest; answers 403 and returns false when refused.
   bool destination_permitted(const std::string& host);
   void finish_close_after_flush();
@@ -109,6 +120,8 @@ class ClientConnection {
   bool tcp_ok_ = false;    // uv_tcp_init succeeded
   bool timer_ok_ = false;  // uv_timer_init succeeded
   http::RequestParser parser_;
+  http::ReadDeadline read_deadline_;
+  bool expectation_answered_ = false;  // for the request being read
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;
@@ -117,6 +130,7 @@ class ClientConnection {
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool shutdown_sent_ = false;
+  bool client_eof_ = false;  // the client half-closed (seen only while tunnelling)
   bool request_keep_alive_ = true;
   int request_minor_ = 1;
   bool request_is_head_ = false;
@@ -129,7 +143,10 @@ class ClientConnection {
   const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
-  std::string peer_;                 // client address, for logs
+  // Failed tunnels, kept until no callback of theirs can be on the stack (the next read).
+  std::vector<std::unique_ptr<ConnectTunnel>> failed_tunnels_;
+  std::string peer_;  // client address, for logs and the per-client limit
+  bool admitted_ = false;
   bool peer_may_purge_ = false;      // loopback or in --allow-purge
   std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request
   std::uint64_t request_start_ns_ = 0;
