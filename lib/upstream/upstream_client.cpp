@@ -203,8 +203,9 @@ struct UpstreamClient::Impl {
       if (!f->finished) finish(f, CURLE_ABORTED_BY_CALLBACK);
     auto adds = std::move(deferred_adds);
     deferred_adds.clear();
+    // A transfer curl refuses ends like any failed one: the handler hears of it, nothing leaks.
     for (Fetch* f : adds)
-      if (!f->finished) curl_multi_add_handle(multi, f->easy);
+      if (!f->finished && curl_multi_add_handle(multi, f->easy) != CURLM_OK) finish(f, CURLE_FAILED_INIT);
   }
 
   void finish(Fetch* f, CURLcode rc) {
@@ -378,6 +379,10 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   if (!has_content_type) f->header_list = curl_slist_append(f->header_list, "Content-Type:");
 
   CURL* e = curl_easy_init();
+  if (!e) {
+    curl_slist_free_all(f->header_list);  // `owned` frees the rest
+    return nullptr;
+  }
   f->easy = e;
   curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
   curl_easy_setopt(e, CURLOPT_PRIVATE, f);
@@ -415,13 +420,24 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
     }
   }
 
-  uv_timer_init(impl_->loop, &f->idle_timer);
+  if (uv_timer_init(impl_->loop, &f->idle_timer) != 0) {
+    curl_easy_cleanup(e);
+    curl_slist_free_all(f->header_list);
+    return nullptr;
+  }
   f->idle_timer.data = f;
   f->last_activity = uv_now(impl_->loop);
   uv_timer_start(&f->idle_timer, Impl::on_idle_timer, static_cast<std::uint64_t>(impl_->options.idle_timeout_ms), 0);
   impl_->fetches.emplace(f, std::move(owned));
-  if (impl_->in_curl) impl_->deferred_adds.push_back(f);
-  else curl_multi_add_handle(impl_->multi, e);
+  if (impl_->in_curl) {
+    impl_->deferred_adds.push_back(f);
+  } else if (curl_multi_add_handle(impl_->multi, e) != CURLM_OK) {
+    // Nothing was started: free it all without calling the handler (the caller sees nullptr).
+    f->handler = nullptr;
+    f->finished = true;
+    impl_->destroy(f);
+    return nullptr;
+  }
   return f;
 }
 

@@ -66,6 +66,8 @@ class UpstreamClient {
   UpstreamClient(const UpstreamClient&) = delete;
   UpstreamClient& operator=(const UpstreamClient&) = delete;
 
+  // Null when the transfer cannot even be set up (curl or libuv refused a handle): nothing was
+  // started, and the handler will not be called.
   Fetch* start(FetchRequest request, FetchHandler* handler);
   // Stops the fetch; its handler is not called again.
   void cancel(Fetch* fetch);
