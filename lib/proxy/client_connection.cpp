@@ -128,7 +128,7 @@ void ClientConnection::start() {
   if (!allowed) {
     std::fprintf(stderr, "cachefwd: refused client %s (not in --allow)\n", text);
     server_.stats().client_errors++;
-    active_ = true;
+    state_ = State::answering;
     request_keep_alive_ = false;
     send_error(403, "client address not allowed by --allow");
     return;
@@ -137,7 +137,7 @@ void ClientConnection::start() {
     // Over the connection limits: a short 503 and close, so the client knows to retry later
     // rather than seeing a bare reset. Its one response costs less than serving it.
     server_.stats().connections_refused++;
-    active_ = true;
+    state_ = State::answering;
     request_keep_alive_ = false;
     send_error(503, "too many connections (--max-connections / --max-connections-per-client)");
     return;
@@ -176,12 +176,12 @@ void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* bu
 void ClientConnection::process_input(bool new_bytes) {
   if (in_process_input_) return;
   in_process_input_ = true;
-  while (!active_ && !closing_ && !close_after_flush_ && !tunnel_ && inpos_ < inbuf_.size()) {
+  while (state_ == State::idle && !closing_ && !close_after_flush_ && !tunnel_ && inpos_ < inbuf_.size()) {
     std::size_t n = parser_.feed(inbuf_.data() + inpos_, inbuf_.size() - inpos_);
     inpos_ += n;
     if (parser_.state() == http::RequestParser::State::error) {
       server_.stats().client_errors++;
-      active_ = true;
+      state_ = State::answering;
       request_keep_alive_ = false;
       send_error(parser_.error_status(), parser_.error_reason());
       break;
@@ -193,7 +193,7 @@ void ClientConnection::process_input(bool new_bytes) {
       }
       break;
     }
-    active_ = true;
+    state_ = State::routing;
     expectation_answered_ = false;
     uv_timer_stop(&idle_timer_);
     read_deadline_.suspend();
@@ -208,10 +208,10 @@ void ClientConnection::process_input(bool new_bytes) {
   }
   in_process_input_ = false;
   if (closing_) return;
-  if (!active_ && !tunnel_) arm_read_timer(new_bytes);
+  if (state_ == State::idle && !tunnel_) arm_read_timer(new_bytes);
   // Backpressure on pipelined input: stop reading while a backlog waits behind a slow response.
   std::size_t pending = inbuf_.size() - inpos_;
-  if (!tunnel_ && reading_ && active_ && pending > kMaxPendingInput) {
+  if (!tunnel_ && reading_ && state_ != State::idle && pending > kMaxPendingInput) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   } else if (!reading_ && !tunnel_ && pending <= kMaxPendingInput) {
@@ -270,6 +270,7 @@ void ClientConnection::dispatch(http::Request req) {
     }
     if (!destination_permitted(host)) return;
     stats.tunnels++;
+    state_ = State::tunnel;
     tunnel_ = std::make_unique<ConnectTunnel>(*this, std::move(host), port);
     tunnel_->start();
     return;
@@ -340,11 +341,13 @@ void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& ta
   auto& stats = server_.stats();
   switch (a.kind) {
     case Kind::serve:
+      state_ = State::serving;
       stats.hits++;
       serve_entry(a.entry, a.cache_status, true);
       return;
     case Kind::serve_stale_and_refresh: {
       // RFC 5861 §3: answer with the stale entry now; the flow names the one refresh to run.
+      state_ = State::serving;
       stats.hits++;
       stats.stale_served++;
       if (a.fill) {
@@ -358,6 +361,7 @@ void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& ta
       return;
     }
     case Kind::join: {
+      state_ = State::waiting;
       auto it = server_.exchanges().find(a.fill);
       if (it != server_.exchanges().end()) {
         sub_ = it->second->subscribe(this, txn_.id, request_is_head_, false);
@@ -369,6 +373,7 @@ void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& ta
       return;
     }
     case Kind::fetch:
+      state_ = State::waiting;
       start_fetch(a, target);
       return;
     case Kind::lookup:
@@ -430,6 +435,7 @@ void ClientConnection::restart_uncoalesced(cache::flow::Reason why) {
 void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry,
                                    std::string_view cache_status, bool hit) {
   sub_ = nullptr;
+  state_ = State::serving;
   const auto& req = current_;
   auto d = cache::flow::deliver(*entry, req.method, req.headers, wall_clock_now());
   auto tail = [&](std::string& head) {
@@ -584,15 +590,14 @@ void ClientConnection::on_write(uv_write_t* req, int status) {
   }
   if (self->closing_) return;
   if (self->queued_bytes_ < kLowWater) {
-    if (self->sub_) self->sub_->exchange->pump(self->sub_);
-    if (self->tunnel_) self->tunnel_->on_client_drained();
+    if (BodySource* b = self->body()) b->proceed();
   }
   if (self->queued_bytes_ == 0 && self->close_after_flush_) self->finish_close_after_flush();
 }
 
 void ClientConnection::begin_drain() {
   if (closing_) return;
-  if (!active_ && !tunnel_) {
+  if (state_ == State::idle && !tunnel_) {
     close();
     return;
   }
@@ -631,7 +636,7 @@ void ClientConnection::log_response() {
 
 void ClientConnection::response_done(bool close_after) {
   log_response();
-  active_ = false;
+  state_ = State::idle;
   sub_ = nullptr;
   if (server_.draining()) close_after = true;
   if (close_after || !request_keep_alive_) {
@@ -667,12 +672,13 @@ void ClientConnection::finish_close_after_flush() {
 }
 
 void ClientConnection::abort_response() {
-  active_ = false;
+  state_ = State::idle;
   sub_ = nullptr;
   close();
 }
 
 void ClientConnection::send_error(int status, std::string_view detail, std::string_view cache_status_detail) {
+  state_ = State::answering;
   std::string body = fmt::format("{} {}: {}\n", status, http::reason_phrase(status), detail);
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nCache-Status: "
@@ -735,7 +741,7 @@ void ClientConnection::answer_expectation() {
   }
   server_.stats().client_errors++;
   current_ = head;
-  active_ = true;
+  state_ = State::answering;
   request_keep_alive_ = false;
   request_minor_ = head.version_minor;
   request_is_head_ = false;
@@ -747,8 +753,8 @@ void ClientConnection::answer_expectation() {
 void ClientConnection::on_idle_timeout(uv_timer_t* t) {
   auto* self = static_cast<ClientConnection*>(t->data);
   if (self->closing_) return;
-  if (!self->shutdown_sent_ && !self->active_ && self->parser_.mid_request()) {
-    self->active_ = true;
+  if (!self->shutdown_sent_ && self->state_ == State::idle && self->parser_.mid_request()) {
+    self->state_ = State::answering;
     self->request_keep_alive_ = false;
     self->send_error(408, "request not received in time");
     return;
@@ -759,12 +765,11 @@ void ClientConnection::on_idle_timeout(uv_timer_t* t) {
 void ClientConnection::close() {
   if (closing_) return;
   closing_ = true;
-  if (sub_) {
-    Subscription* sub = sub_;
+  // The body source stops producing (a fill drops this waiter, a tunnel closes).
+  if (BodySource* b = body()) {
     sub_ = nullptr;
-    sub->exchange->unsubscribe(sub);
+    b->stop();
   }
-  if (tunnel_) tunnel_->close();
   if (timer_ok_) uv_timer_stop(&idle_timer_);
   if (open_handles_ == 0) {
     server_.connection_closed(this);
@@ -787,6 +792,11 @@ void ClientConnection::set_reading(bool on) {
   }
   if (!on) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   reading_ = on;
+}
+
+BodySource* ClientConnection::body() const {
+  if (sub_) return sub_;
+  return tunnel_.get();
 }
 
 void ClientConnection::tunnel_failed(int status, std::string_view why) {

@@ -15,6 +15,7 @@
 #include "cache/store/stored_response.h"
 #include "http/read_deadline.h"
 #include "http/request_parser.h"
+#include "proxy/body_source.h"
 #include "rules/rule.h"
 
 namespace cachefwd::proxy {
@@ -28,6 +29,14 @@ class ClientConnection {
  public:
   explicit ClientConnection(Server& server);
   ~ClientConnection();
+
+  // Where the current request is. idle: none (reading the next one); routing: parsed, being
+  // decided; answering: the proxy's own response (error, purge); serving: a stored entry;
+  // waiting: on a fill (joined or fetching) whose head has not come; streaming: a fill's response;
+  // tunnel: CONNECT established or being set up.
+  enum class State : std::uint8_t { idle, routing, answering, serving, waiting, streaming, tunnel };
+  State state() const { return state_; }
+  void set_state(State s) { state_ = s; }
 
   uv_tcp_t* handle() { return &tcp_; }
   // Both handles were initialised; otherwise close() (no accept) is all it is good for.
@@ -125,7 +134,7 @@ class ClientConnection {
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;
-  bool active_ = false;          // a response is being produced
+  State state_ = State::idle;
   bool in_process_input_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;
@@ -142,6 +151,8 @@ class ClientConnection {
   std::shared_ptr<const rules::RuleSet> rules_;  // keeps current_rule_ alive across a reload
   const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
+  // The current response's body source: sub_ or tunnel_ (null for stored and generated bodies).
+  BodySource* body() const;
   std::unique_ptr<ConnectTunnel> tunnel_;
   // Failed tunnels, kept until no callback of theirs can be on the stack (the next read).
   std::vector<std::unique_ptr<ConnectTunnel>> failed_tunnels_;

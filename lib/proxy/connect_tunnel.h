@@ -7,14 +7,19 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/body_source.h"
+
 namespace cachefwd::proxy {
 
 class ClientConnection;
 
-class ConnectTunnel {
+// A body source for its client connection: proceed() resumes reading the remote, stop() closes.
+class ConnectTunnel final : public BodySource {
  public:
   ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port);
-  ~ConnectTunnel();
+  ~ConnectTunnel() override;
+  void proceed() override { on_client_drained(); }
+  void stop() override { close(); }
 
   void start();
   void on_client_data(std::string_view data);

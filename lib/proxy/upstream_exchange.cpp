@@ -49,6 +49,9 @@ uv_timer_t* new_timer(uv_loop_t* loop, void* owner) {
 }
 }  // namespace
 
+void Subscription::proceed() { exchange->pump(this); }
+void Subscription::stop() { exchange->unsubscribe(this); }
+
 UpstreamExchange::UpstreamExchange(Server& server, flow::FillId fill, bool background,
                                    UnixMillis request_time)
     : server_(server), fill_(fill), background_(background), request_time_(request_time) {
@@ -213,6 +216,7 @@ void UpstreamExchange::send_head(Subscription& sub) {
   flow::Reason why;
   auto outcome = server_.flow().stream_outcome(fill_, sub.waiter, why);
   conn.note_response(status_, cs_value, outcome, why);
+  conn.set_state(ClientConnection::State::streaming);
   conn.note_upstream_ms(static_cast<std::int64_t>(response_time_ - request_time_));
   bool close_after = !conn.request_keep_alive();
   bool bodyless = no_body_ || sub.head_only;

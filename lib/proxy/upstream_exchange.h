@@ -16,6 +16,7 @@
 #include "cache/store/stored_response.h"
 #include "http/headers.h"
 #include "http/request.h"
+#include "proxy/body_source.h"
 #include "upstream/upstream_client.h"
 
 namespace cachefwd::proxy {
@@ -24,7 +25,11 @@ class ClientConnection;
 class Server;
 class UpstreamExchange;
 
-struct Subscription {
+// One waiter's view of a fill: a body source for its connection.
+struct Subscription final : BodySource {
+  void proceed() override;
+  void stop() override;
+
   UpstreamExchange* exchange = nullptr;
   ClientConnection* conn = nullptr;
   cache::flow::Waiter waiter = 0;
