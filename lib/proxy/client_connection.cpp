@@ -298,7 +298,7 @@ void ClientConnection::dispatch(http::Request req) {
     int status = removed ? 200 : 404;
     std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n", status,
                                    http::reason_phrase(status), body.size(), request_keep_alive_ ? "" : "Connection: close\r\n");
-    note_response(status, "fwd=bypass; detail=purge", false);
+    note_response(status, "fwd=bypass; detail=purge", cache::flow::Outcome::bypass);
     write({head, body});
     note_body_bytes(body.size());
     response_done(false);
@@ -343,7 +343,7 @@ void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& ta
     case Kind::serve:
       state_ = State::serving;
       stats.hits++;
-      serve_entry(a.entry, a.cache_status, true);
+      serve_entry(a.entry, a.cache_status, txn_.outcome);
       return;
     case Kind::serve_stale_and_refresh: {
       // RFC 5861 §3: answer with the stale entry now; the flow names the one refresh to run.
@@ -357,7 +357,7 @@ void ClientConnection::execute(cache::flow::Action& a, const http::TargetUri& ta
         fr.address_check = dest_check_;
         x->start(std::move(fr), true);
       }
-      serve_entry(a.entry, a.cache_status, true);
+      serve_entry(a.entry, a.cache_status, txn_.outcome);
       return;
     }
     case Kind::join: {
@@ -433,7 +433,7 @@ void ClientConnection::restart_uncoalesced(cache::flow::Reason why) {
 }
 
 void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry,
-                                   std::string_view cache_status, bool hit) {
+                                   std::string_view cache_status, cache::flow::Outcome outcome) {
   sub_ = nullptr;
   state_ = State::serving;
   const auto& req = current_;
@@ -458,7 +458,7 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
       head += "\r\n";
     }
     tail(head);
-    note_response(304, cache_status, hit);
+    note_response(304, cache_status, outcome);
     write({head});
     response_done(false);
     return;
@@ -486,7 +486,7 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
           "Content-Range: " + http::format_unsatisfied_content_range(d.total) + "\r\nContent-Length: 0\r\n";
     }
     tail(head);
-    note_response(d.status, cache_status, hit);
+    note_response(d.status, cache_status, outcome);
     if (request_is_head_ || body.empty()) {
       write({head});
     } else {
@@ -500,7 +500,7 @@ void ClientConnection::serve_entry(const std::shared_ptr<const cache::StoredResp
   head.reserve(entry->head.size() + 96);
   head += entry->head;
   tail(head);
-  note_response(entry->status, cache_status, hit);
+  note_response(entry->status, cache_status, outcome);
   if (request_is_head_ || !entry->body) {
     write({head});
   } else {
@@ -607,6 +607,9 @@ void ClientConnection::begin_drain() {
 void ClientConnection::log_response() {
   if (resp_status_ == 0) return;
   auto& stats = server_.stats();
+  stats.outcomes[static_cast<std::size_t>(resp_outcome_)]++;
+  if (resp_outcome_ == cache::flow::Outcome::not_stored)
+    stats.not_stored_by_reason[static_cast<std::size_t>(resp_reason_)]++;
   stats.bytes_sent += resp_body_bytes_;
   if (resp_hit_) {
     stats.hit_bytes += resp_body_bytes_;
@@ -687,7 +690,9 @@ void ClientConnection::send_error(int status, std::string_view detail, std::stri
       cache_status_detail.empty() ? std::string_view("proxy-error") : cache_status_detail);
   bool close_after = !request_keep_alive_ || status == 400 || status == 413 || status == 431 || status == 403;
   head += close_after ? "Connection: close\r\n\r\n" : (request_minor_ == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n");
-  note_response(status, "fwd=bypass; detail=proxy-error", false);
+  note_response(status, "fwd=bypass; detail=proxy-error",
+                cache_status_detail == "only-if-cached" ? cache::flow::Outcome::only_if_cached
+                                                        : cache::flow::Outcome::error);
   if (request_is_head_) {
     write({head});
   } else {

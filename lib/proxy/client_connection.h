@@ -64,21 +64,18 @@ class ClientConnection {
   void send_error(int status, std::string_view detail, std::string_view cache_status_detail = {});
 
   // Writes a stored response for the current request as the flow's deliver() says: whole, 304 for
-  // the client's own conditionals, or a range (206/416), with a generated Age. `hit`: answered
-  // without contacting the upstream.
+  // the client's own conditionals, or a range (206/416), with a generated Age. `outcome`: what the
+  // flow decided (hit, stale-while-revalidate, revalidated, stale-if-error), for logs and counters.
   void serve_entry(const std::shared_ptr<const cache::StoredResponse>& entry, std::string_view cache_status,
-                   bool hit = false);
+                   cache::flow::Outcome outcome);
   // What the current response is, for the access log and metrics.
-  void note_response(int status, std::string_view cache_status, bool hit) {
+  void note_response(int status, std::string_view cache_status, cache::flow::Outcome outcome,
+                     cache::flow::Reason reason = cache::flow::Reason::none) {
     resp_status_ = status;
     resp_cache_status_.assign(cache_status);
-    resp_hit_ = hit;
-  }
-  void note_response(int status, std::string_view cache_status, cache::flow::Outcome outcome,
-                     cache::flow::Reason) {
-    note_response(
-        status, cache_status,
-        outcome == cache::flow::Outcome::hit || outcome == cache::flow::Outcome::stale_while_revalidate);
+    resp_hit_ = outcome == cache::flow::Outcome::hit || outcome == cache::flow::Outcome::stale_while_revalidate;
+    resp_outcome_ = outcome;
+    resp_reason_ = reason;
   }
   void note_body_bytes(std::uint64_t n) { resp_body_bytes_ += n; }
   void note_upstream_ms(std::int64_t ms) { upstream_ms_ = ms; }
@@ -165,6 +162,8 @@ class ClientConnection {
   int resp_status_ = 0;
   std::string resp_cache_status_;
   bool resp_hit_ = false;
+  cache::flow::Outcome resp_outcome_ = cache::flow::Outcome::none;
+  cache::flow::Reason resp_reason_ = cache::flow::Reason::none;
   std::uint64_t resp_body_bytes_ = 0;
   std::int64_t upstream_ms_ = -1;
   void log_response();

@@ -1,6 +1,8 @@
 #pragma once
+#include <array>
 #include <cstdint>
 
+#include "cache/flow/flow.h"
 #include "metrics/latency_histogram.h"
 
 namespace cachefwd::proxy {
@@ -30,6 +32,10 @@ struct ProxyStats {
   std::uint64_t hit_bytes = 0;      // of which served from the store
   std::uint64_t upstream_connect_errors = 0;
   std::uint64_t upstream_timeouts = 0;
+  // Answered requests by the cache flow's outcome, and not-stored ones by reason: the names of
+  // `replay --json`'s "outcomes".
+  std::array<std::uint64_t, cache::flow::kOutcomeCount> outcomes{};
+  std::array<std::uint64_t, cache::flow::kReasonCount> not_stored_by_reason{};
   metrics::LatencyHistogram hit_latency;       // request complete → response handed to the socket
   metrics::LatencyHistogram upstream_latency;  // fetch started → response head received
 };

@@ -57,6 +57,19 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("hit_bytes", p.hit_bytes);
   w.member("byte_hit_ratio", ratio(p.hit_bytes, p.bytes_sent));
   w.member("rss_bytes", s.rss_bytes);
+  // Answered requests by the cache flow's outcome, under the labels `replay --json` uses.
+  w.key("outcomes").begin_object();
+  for (std::size_t i = 1; i < p.outcomes.size(); ++i) {
+    auto o = static_cast<cache::flow::Outcome>(i);
+    if (o == cache::flow::Outcome::not_stored) {
+      for (std::size_t r = 0; r < p.not_stored_by_reason.size(); ++r)
+        if (p.not_stored_by_reason[r])
+          w.member(cache::flow::outcome_label(o, static_cast<cache::flow::Reason>(r)), p.not_stored_by_reason[r]);
+    } else if (p.outcomes[i]) {
+      w.member(cache::flow::outcome_label(o, cache::flow::Reason::none), p.outcomes[i]);
+    }
+  }
+  w.end_object();
   w.key("partitions").begin_array();
   for (auto& part : s.partitions) {
     w.begin_object();
@@ -88,6 +101,20 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.family("cachefwd_bypasses_total", metrics::MetricType::counter, "Requests forwarded without a cache lookup, by reason.");
   w.sample("cachefwd_bypasses_total", {{"reason", "method"}}, p.bypass_method);
   w.sample("cachefwd_bypasses_total", {{"reason", "rule"}}, p.bypass_rule);
+  w.family("cachefwd_outcomes_total", metrics::MetricType::counter,
+           "Answered requests by cache flow outcome (not-stored ones by reason).");
+  for (std::size_t i = 1; i < p.outcomes.size(); ++i) {
+    auto o = static_cast<cache::flow::Outcome>(i);
+    if (o == cache::flow::Outcome::not_stored) {
+      for (std::size_t r = 0; r < p.not_stored_by_reason.size(); ++r)
+        if (p.not_stored_by_reason[r])
+          w.sample("cachefwd_outcomes_total",
+                   {{"outcome", cache::flow::outcome_label(o, static_cast<cache::flow::Reason>(r))}},
+                   p.not_stored_by_reason[r]);
+    } else {
+      w.sample("cachefwd_outcomes_total", {{"outcome", std::string(cache::flow::to_string(o))}}, p.outcomes[i]);
+    }
+  }
   w.counter("cachefwd_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", p.stale_served);
   w.counter("cachefwd_revalidations_total", "Stale entries refreshed by a 304.", p.revalidated);
   w.counter("cachefwd_coalesced_total", "Requests that joined another request's upstream fetch.", p.coalesced);

@@ -128,13 +128,13 @@ void UpstreamExchange::release(const std::vector<flow::Waiter>& waiters, flow::R
 }
 
 void UpstreamExchange::serve_entry_to_all(const std::shared_ptr<const cache::StoredResponse>& entry,
-                                          std::string_view cache_status) {
+                                          std::string_view cache_status, flow::Outcome outcome) {
   for (auto& s : subs_) {
     if (s->finished || !s->conn) continue;
     ClientConnection* conn = s->conn;
     s->finished = true;
     s->conn = nullptr;
-    conn->serve_entry(entry, cache_status);
+    conn->serve_entry(entry, cache_status, outcome);
   }
 }
 
@@ -173,7 +173,7 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
         server_.stats().revalidated++;
       else
         server_.stats().stale_served++;
-      serve_entry_to_all(v.entry, v.cache_status);
+      serve_entry_to_all(v.entry, v.cache_status, v.outcome);
       maybe_retire();
       return;
     case flow::HeadVerdict::Kind::stream:
@@ -367,7 +367,7 @@ void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view mess
   if (kind == upstream::FetchError::connect) server_.stats().upstream_connect_errors++;
   if (v.stale && !head_known_) {
     server_.stats().stale_served++;
-    serve_entry_to_all(v.stale, v.cache_status);
+    serve_entry_to_all(v.stale, v.cache_status, flow::Outcome::stale_if_error);
     maybe_retire();
     return;
   }

@@ -67,8 +67,8 @@ class UpstreamExchange : public upstream::FetchHandler {
   void pump(Subscription& sub);
   void send_head(Subscription& sub);
   void finish_subscription(Subscription& sub);
-  void serve_entry_to_all(const std::shared_ptr<const cache::StoredResponse>& entry,
-                          std::string_view cache_status);
+  void serve_entry_to_all(const std::shared_ptr<const cache::StoredResponse>& entry, std::string_view cache_status,
+                          cache::flow::Outcome outcome);
   void release(const std::vector<cache::flow::Waiter>& waiters, cache::flow::Reason why);
   void trim_buffer();
   void end_transfer();

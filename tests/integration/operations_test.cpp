@@ -159,6 +159,10 @@ TEST(Admin, MetricsCountersMoveWithRequests) {
   EXPECT_NE(stats.body.find("\"hits\":3"), std::string::npos) << stats.body;
   EXPECT_NE(stats.body.find("\"hit_ratio\":0.75"), std::string::npos) << stats.body;
   EXPECT_NE(stats.body.find("\"bypasses_by_reason\":{\"method\":1"), std::string::npos) << stats.body;
+  // The cache flow's outcomes, under the names `replay --json` uses.
+  EXPECT_NE(stats.body.find("\"outcomes\":{\"hit\":3,\"miss\":1,\"bypass\":1}"), std::string::npos) << stats.body;
+  EXPECT_EQ(metric(later, "cachefwd_outcomes_total{outcome=\"hit\"}"), 3);
+  EXPECT_EQ(metric(later, "cachefwd_outcomes_total{outcome=\"bypass\"}"), 1);
 }
 
 TEST(Admin, TokenIsRequiredWhenConfigured) {

@@ -61,6 +61,7 @@ enum class Outcome : std::uint8_t {
   error,                   // the upstream failed and nothing stale could be served
 };
 std::string_view to_string(Outcome o) noexcept;
+inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::error) + 1;
 
 // Why a response was not cached (or a request not served from a shared fill). The first group
 // is cache::policy::NotStored (storability, RFC 9111 §3); the rest are the flow's own.
@@ -88,6 +89,7 @@ enum class Reason : std::uint8_t {
 // The Cache-Status detail token: "no-store", "too-large", "coalesce-timeout", ...
 std::string_view to_string(Reason r) noexcept;
 Reason from_not_stored(policy::NotStored r) noexcept;
+inline constexpr std::size_t kReasonCount = static_cast<std::size_t>(Reason::upstream_error) + 1;
 
 // The key of the "outcomes" object: to_string(outcome), and "not-stored:<reason>" for not_stored.
 std::string outcome_label(Outcome o, Reason r);
