@@ -37,6 +37,9 @@ class Fetch {
   bool finished = false;
   bool timed_out = false;
   bool denied = false;
+  // Our header callback refused the response head (it ends the transfer the way a handler's
+  // abort does, but it is the upstream's fault and the client must be told).
+  bool bad_head = false;
 };
 
 namespace {
@@ -195,7 +198,8 @@ struct UpstreamClient::Impl {
     bool head_done = f->head_done;
     bool timed_out = f->timed_out;
     bool denied = f->denied;
-    const char* msg = curl_easy_strerror(rc);
+    bool bad_head = f->bad_head;
+    const char* msg = bad_head ? "malformed upstream status line" : curl_easy_strerror(rc);
     destroy(f);
     if (!h) return;
     if (rc == CURLE_OK && head_done) {
@@ -205,6 +209,7 @@ struct UpstreamClient::Impl {
     FetchError kind = FetchError::protocol;
     if (denied) kind = FetchError::denied;
     else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
+    else if (bad_head) kind = FetchError::protocol;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
     h->on_error(kind, denied ? "destination address not allowed" : timed_out ? "upstream idle timeout" : msg);
@@ -259,7 +264,10 @@ struct UpstreamClient::Impl {
     }
     if (line.empty()) {
       if (f->status >= 100 && f->status < 200) return len;  // interim response: wait for the final one
-      if (f->status < 200 || f->status > 999) return 0;     // not a status we can forward
+      if (f->status < 200 || f->status > 999) {  // not a status we can forward
+        f->bad_head = true;
+        return 0;
+      }
       f->head_done = true;
       if (f->handler) f->handler->on_response_head(f->status, std::move(f->response_headers));
       return len;
