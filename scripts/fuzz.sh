@@ -38,14 +38,14 @@ pin=()
 
 run_one() {
   local t=$1
-  local work=build-fuzz/fuzz-corpus/$t art=build-fuzz/fuzz-artifacts/$t/
+  local work=build-fuzz/fuzz-corpus/$t art=build-fuzz/fuzz-artifacts/$t/ rc
   mkdir -p "$work" "$art" "tests/fuzz/corpus/$t"
   # -timeout: one input taking this long is a finding (a hang); -rss_limit_mb: so is a blow-up.
   # The seed directory comes second: read, never written.
   "${pin[@]}" "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
     -dict=tests/fuzz/http.dict -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art" \
-    "$work" "tests/fuzz/corpus/$t" >"$out/$t.log" 2>&1
-  echo $? >"$out/$t.rc"
+    "$work" "tests/fuzz/corpus/$t" >"$out/$t.log" 2>&1 && rc=0 || rc=$?
+  echo "$rc" >"$out/$t.rc"
 }
 
 running=0

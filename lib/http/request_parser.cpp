@@ -49,9 +49,12 @@ int on_url(http_parser* p, const char* at, std::size_t len) {
 
 int on_header_field(http_parser* p, const char* at, std::size_t len) {
   auto& self = RequestParser::Impl::of(p);
-  if (self.count_header(len + 4)) return 1;
   auto& fields = self.req.headers.fields();
-  if (self.last_was_value || fields.empty()) fields.push_back(Header{});
+  // A name split across reads arrives in several calls: its ": " and CRLF count once, when the
+  // field starts, so that the limit does not depend on how the client segmented its bytes.
+  bool new_field = self.last_was_value || fields.empty();
+  if (self.count_header(len + (new_field ? 4 : 0))) return 1;
+  if (new_field) fields.push_back(Header{});
   fields.back().name.append(at, len);
   self.last_was_value = false;
   return 0;

@@ -3,6 +3,7 @@
 // on it). The first input byte picks the read size and the limits, the rest is the stream.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t step = 1 + (control & 0x0f);
   auto whole = parse_stream(in, in.size() + 1, limits);
   auto split = parse_stream(in, step, limits);
-  if (whole != split) __builtin_trap();
+  if (whole != split) {
+    std::fprintf(stderr, "outcome depends on the read size (%zu):\n", step);
+    for (auto* events : {&whole, &split}) {
+      std::fprintf(stderr, events == &whole ? "-- one read:\n" : "-- split reads:\n");
+      for (auto& e : *events) std::fprintf(stderr, "%s\n", e.c_str());
+    }
+    __builtin_trap();
+  }
   return 0;
 }
