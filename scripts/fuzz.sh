@@ -73,6 +73,8 @@ for t in "${targets[@]}"; do
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}')
   finding=none
+  skipped=$(grep -m1 -oE 'SKIPPED: .*' "$log" || true)
+  [[ -n "$skipped" ]] && finding=$skipped
   if [[ "$rc" != 0 ]]; then
     failed=1
     finding=$(grep -m1 -oE '(ERROR|WARNING): [A-Za-z]+: [^(]*|runtime error: .*|deadly signal|Test unit written to .*' "$log" || true)
