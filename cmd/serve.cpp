@@ -1,6 +1,7 @@
 // `cachefwd serve`: flags → ProxyConfig → Server on a libuv loop.
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -29,9 +30,15 @@ struct ServeFlags {
   std::string policy = "s3fifo";
   std::string allow = "127.0.0.0/8,::1";
   std::string connect_ports = "443";
+  std::string tunnel_idle_timeout = "5m";
   std::string connect_timeout = "5s";
   std::string upstream_timeout = "30s";
+  std::string max_upstream_header_size = "64KiB";
   std::string client_timeout = "60s";
+  std::string header_timeout = "10s";
+  std::string body_timeout = "30s";
+  std::uint64_t max_connections = 4096;
+  std::uint64_t max_connections_per_client = 1024;
   std::string max_header_size = "64KiB";
   std::string max_body_size = "64MiB";
   bool no_cache = false;
@@ -123,11 +130,22 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  c.tunnel_idle_timeout_ms = duration_flag("--tunnel-idle-timeout", f.tunnel_idle_timeout);
+  if (c.tunnel_idle_timeout_ms <= 0) fail("--tunnel-idle-timeout must be greater than zero");
   c.upstream_options.connect_timeout_ms = duration_flag("--connect-timeout", f.connect_timeout);
   c.upstream_options.idle_timeout_ms = duration_flag("--upstream-timeout", f.upstream_timeout);
-  c.client_idle_timeout_ms = duration_flag("--client-timeout", f.client_timeout);
-  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 || c.client_idle_timeout_ms <= 0)
+  c.upstream_options.max_header_bytes = size_flag("--max-upstream-header-size", f.max_upstream_header_size);
+  if (c.upstream_options.max_header_bytes < 1024) fail("--max-upstream-header-size must be at least 1KiB");
+  c.read_timeouts.idle_ms = duration_flag("--client-timeout", f.client_timeout);
+  c.read_timeouts.head_ms = duration_flag("--header-timeout", f.header_timeout);
+  c.read_timeouts.body_idle_ms = duration_flag("--body-timeout", f.body_timeout);
+  if (c.upstream_options.connect_timeout_ms <= 0 || c.upstream_options.idle_timeout_ms <= 0 ||
+      c.read_timeouts.idle_ms <= 0 || c.read_timeouts.head_ms <= 0 || c.read_timeouts.body_idle_ms <= 0)
     fail("timeouts must be greater than zero");
+  if (f.max_connections == 0 || f.max_connections_per_client == 0)
+    fail("--max-connections and --max-connections-per-client must be at least 1");
+  c.max_connections = f.max_connections;
+  c.max_connections_per_client = f.max_connections_per_client;
   c.parser.max_header_bytes = size_flag("--max-header-size", f.max_header_size);
   c.parser.max_body_bytes = size_flag("--max-body-size", f.max_body_size);
   c.cache_enabled = !f.no_cache;
@@ -244,9 +262,15 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("policy = {}\n", q(f.policy));
   out += fmt::format("allow = {}\n", q(f.allow));
   out += fmt::format("connect-ports = {}\n", q(f.connect_ports));
+  out += fmt::format("tunnel-idle-timeout = {}\n", q(f.tunnel_idle_timeout));
   out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
+  out += fmt::format("max-upstream-header-size = {}\n", q(f.max_upstream_header_size));
   out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
+  out += fmt::format("header-timeout = {}\n", q(f.header_timeout));
+  out += fmt::format("body-timeout = {}\n", q(f.body_timeout));
+  out += fmt::format("max-connections = {}\n", f.max_connections);
+  out += fmt::format("max-connections-per-client = {}\n", f.max_connections_per_client);
   out += fmt::format("max-header-size = {}\n", q(f.max_header_size));
   out += fmt::format("max-body-size = {}\n", q(f.max_body_size));
   out += fmt::format("no-cache = {}\n", f.no_cache);
@@ -331,6 +355,25 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
 // Re-reads the configuration as at startup (the config file, then the command line over it).
 cachefwd::proxy::ProxyConfig reload_config() { return build_config(load_flags(g_serve_argv)); }
 
+// Runs the loop until every handle is closed, or for at most `budget_ms`: what is still pending
+// then (a lookup in the threadpool) is not worth waiting for. True when the loop is done.
+bool run_closing_loop(uv_loop_t* loop, std::uint64_t budget_ms) {
+  struct Deadline {
+    uv_timer_t timer{};
+    bool expired = false;
+  } d;
+  uv_timer_init(loop, &d.timer);
+  d.timer.data = &d;
+  uv_timer_start(
+      &d.timer, [](uv_timer_t* t) { static_cast<Deadline*>(t->data)->expired = true; }, budget_ms, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&d.timer));
+  while (uv_run(loop, UV_RUN_ONCE) != 0 && !d.expired) {
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&d.timer), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return !uv_loop_alive(loop);
+}
+
 int run_serve(const ServeFlags& flags) {
   using namespace cachefwd;
   proxy::ProxyConfig config;
@@ -410,9 +453,14 @@ int run_serve(const ServeFlags& flags) {
     }
     if (admin) admin->stop();
     server.stop();
-    uv_run(&loop, UV_RUN_DEFAULT);
+    run_closing_loop(&loop, 250);
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
+  if (!run_closing_loop(&loop, 50)) {
+    // A name lookup still blocks a libuv worker thread, and libuv joins its threads at exit:
+    // leave now rather than outlive --drain-timeout by the resolver's own timeout.
+    std::fflush(nullptr);
+    _exit(rc);
+  }
   uv_loop_close(&loop);
   return rc;
 }
@@ -446,12 +494,32 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
       ->capture_default_str();
   cmd->add_option("--connect-ports", flags->connect_ports, "Ports CONNECT may tunnel to (comma list)")
       ->capture_default_str();
+  cmd->add_option("--tunnel-idle-timeout", flags->tunnel_idle_timeout,
+                  "A CONNECT tunnel with no byte in either direction for this long is closed")
+      ->capture_default_str();
   cmd->add_option("--connect-timeout", flags->connect_timeout, "Upstream connect timeout (502/504 after it)")
       ->capture_default_str();
   cmd->add_option("--upstream-timeout", flags->upstream_timeout,
                   "Upstream idle timeout: no byte for this long answers 504 (or cuts a started body)")
       ->capture_default_str();
-  cmd->add_option("--client-timeout", flags->client_timeout, "Idle keep-alive and slow-request timeout for clients")
+  cmd->add_option("--max-upstream-header-size", flags->max_upstream_header_size,
+                  "Largest upstream response head, 1xx heads and trailers included (502 beyond)")
+      ->capture_default_str();
+  cmd->add_option("--client-timeout", flags->client_timeout,
+                  "Idle keep-alive timeout: a client connection with no request under way closes after it")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "A whole request head must arrive within this long of its first byte (408 after); bytes "
+                  "trickling in do not extend it")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", flags->body_timeout,
+                  "Request body idle timeout: no body byte for this long answers 408 and closes")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Client connections open at once; beyond it a new connection is answered 503 and closed")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", flags->max_connections_per_client,
+                  "Client connections open at once from one client address; beyond it 503 and close")
       ->capture_default_str();
   cmd->add_option("--max-header-size", flags->max_header_size, "Largest request header section (431 beyond)")
       ->capture_default_str();

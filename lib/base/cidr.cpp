@@ -29,11 +29,25 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
   return c;
 }
 
-bool Cidr::contains(const std::uint8_t* bytes, int len) const {
+namespace {
+// The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6
+// address, or null. `::` and `::1` are compatible-form too, which is what callers want: they
+// mean the unspecified and the loopback address in either family.
+const std::uint8_t* embedded_ipv4(const std::uint8_t* bytes) {
   static constexpr std::uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (!v6 && len == 16 && std::memcmp(bytes, mapped_prefix, 12) == 0) {
-    bytes += 12;
-    len = 4;
+  static constexpr std::uint8_t compatible_prefix[12] = {};
+  if (std::memcmp(bytes, mapped_prefix, 12) == 0 || std::memcmp(bytes, compatible_prefix, 12) == 0)
+    return bytes + 12;
+  return nullptr;
+}
+}  // namespace
+
+bool Cidr::contains(const std::uint8_t* bytes, int len) const {
+  if (!v6 && len == 16) {
+    if (const std::uint8_t* v4 = embedded_ipv4(bytes)) {
+      bytes = v4;
+      len = 4;
+    }
   }
   if ((len == 16) != v6) return false;
   int full = prefix / 8, rest = prefix % 8;
@@ -67,6 +81,16 @@ bool any_contains(const std::vector<Cidr>& list, const std::uint8_t* bytes, int 
   for (auto& c : list)
     if (c.contains(bytes, len)) return true;
   return false;
+}
+
+bool is_local_host_address(const std::uint8_t* bytes, int len) {
+  if (len == 16) {
+    bytes = embedded_ipv4(bytes);
+    if (!bytes) return false;  // ::1 and :: are embedded 0.0.0.1 and 0.0.0.0: in 0.0.0.0/8 below
+  } else if (len != 4) {
+    return false;
+  }
+  return bytes[0] == 127 || bytes[0] == 0;
 }
 
 }  // namespace cachefwd

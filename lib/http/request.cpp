@@ -32,6 +32,19 @@ std::string TargetUri::url() const {
   return out;
 }
 
+Expectation request_expectation(const Request& req) {
+  if (req.version_major == 1 && req.version_minor == 0) return Expectation::none;
+  Expectation out = Expectation::none;
+  for (auto& f : req.headers.fields()) {
+    if (!iequals(f.name, "expect")) continue;
+    for_each_list_element(f.value, [&](std::string_view e) {
+      if (out == Expectation::unsupported) return;
+      out = iequals(e, "100-continue") ? Expectation::continue_100 : Expectation::unsupported;
+    });
+  }
+  return out;
+}
+
 bool parse_absolute_target(std::string_view target, TargetUri& out) {
   http_parser_url u;
   http_parser_url_init(&u);
@@ -50,7 +63,7 @@ bool parse_absolute_target(std::string_view target, TargetUri& out) {
   out.port = (u.field_set & (1 << UF_PORT)) ? u.port : 80;
   if (out.port == 0) return false;
   out.path = std::string(field(UF_PATH));
-  if (out.path.empty()) out.path = "/";
+  if (out.path.empty()) out.path.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive
   out.has_query = (u.field_set & (1 << UF_QUERY)) != 0;
   out.query = std::string(field(UF_QUERY));
   return true;

@@ -17,13 +17,19 @@ struct Request {
   bool is_connect = false;
 };
 
+// What a request's Expect field asks for (RFC 9110 §10.1.1).
+enum class Expectation { none, continue_100, unsupported };
+// HTTP/1.0 requests have their Expect ignored, as the RFC requires; any expectation other than
+// 100-continue is unsupported (417).
+Expectation request_expectation(const Request& req);
+
 // The target URI a request names (RFC 9112 §3.3), split for the key and for forwarding.
 struct TargetUri {
-  std::string scheme;     // lower case
-  std::string host;       // lower case, IPv6 without brackets
+  std::string scheme;  // lower case
+  std::string host;    // lower case, IPv6 without brackets
   std::uint16_t port = 0;
-  std::string path;       // "/" when empty
-  std::string query;      // without '?', may be empty
+  std::string path;   // "/" when empty
+  std::string query;  // without '?', may be empty
   bool has_query = false;
 
   // "scheme://host[:port]/path[?query]", the port omitted when it is the scheme's default.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -48,9 +49,41 @@ namespace {
 char g_read_buffer[64 * 1024];
 constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold before we stop reading
 
+// Where a non-CONNECT request goes: its absolute-form target, or the gateway's upstream. Returns
+// the reason it cannot be routed, or nullptr.
+const char* resolve_route(const ProxyConfig& cfg, const http::Request& req, Route& route) {
+  if (!req.target.empty() && req.target[0] == '/') {
+    if (!cfg.upstream)
+      return "origin-form request to a forward proxy: send absolute-form (curl -x) or start with --upstream";
+    route.target = *cfg.upstream;
+    std::string_view t = req.target;
+    auto q = t.find('?');
+    std::string_view path = t.substr(0, q);
+    std::string prefix = route.target.path == "/" ? std::string() : route.target.path;
+    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    route.target.path = prefix + std::string(path);
+    route.target.has_query = q != std::string_view::npos;
+    route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
+  } else if (!http::parse_absolute_target(req.target, route.target)) {
+    return istarts_with(req.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
+                                                : "malformed request target";
+  } else if (cfg.upstream) {
+    // A gateway serves its upstream only, whatever authority an absolute-form target names.
+    auto path = route.target.path;
+    auto query = route.target.query;
+    bool has_query = route.target.has_query;
+    route.target = *cfg.upstream;
+    route.target.path = path;
+    route.target.query = query;
+    route.target.has_query = has_query;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-ClientConnection::ClientConnection(Server& server) : server_(server), parser_(server.config().parser) {
+ClientConnection::ClientConnection(Server& server)
+    : server_(server), parser_(server.config().parser), read_deadline_(server.config().read_timeouts) {
   uv_tcp_init(server.loop(), &tcp_);
   uv_timer_init(server.loop(), &idle_timer_);
   tcp_.data = this;
@@ -97,7 +130,17 @@ void ClientConnection::start() {
     send_error(403, "client address not allowed by --allow");
     return;
   }
-  arm_idle_timer();
+  if (!server_.admit_client(peer_)) {
+    // Over the connection limits: a short 503 and close, so the client knows to retry later
+    // rather than seeing a bare reset. Its one response costs less than serving it.
+    server_.stats().connections_refused++;
+    active_ = true;
+    request_keep_alive_ = false;
+    send_error(503, "too many connections (--max-connections / --max-connections-per-client)");
+    return;
+  }
+  admitted_ = true;
+  arm_read_timer(false);
 }
 
 void ClientConnection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -106,10 +149,12 @@ void ClientConnection::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 
 void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<ClientConnection*>(s->data);
+  self->failed_tunnels_.clear();
   if (nread == 0) return;
   if (nread < 0) {
     // EOF or reset. A client that goes away abandons its request: the upstream transfer stops.
     if (self->tunnel_) {
+      self->client_eof_ = true;
       self->tunnel_->on_client_eof(nread == UV_EOF);
       return;
     }
@@ -122,10 +167,10 @@ void ClientConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* bu
   }
   if (self->close_after_flush_) return;  // lingering close: discard what the client still sends
   self->inbuf_.append(buf->base, static_cast<std::size_t>(nread));
-  self->process_input();
+  self->process_input(true);
 }
 
-void ClientConnection::process_input() {
+void ClientConnection::process_input(bool new_bytes) {
   if (in_process_input_) return;
   in_process_input_ = true;
   while (!active_ && !closing_ && !close_after_flush_ && !tunnel_ && inpos_ < inbuf_.size()) {
@@ -138,9 +183,17 @@ void ClientConnection::process_input() {
       send_error(parser_.error_status(), parser_.error_reason());
       break;
     }
-    if (parser_.state() != http::RequestParser::State::complete) break;
+    if (parser_.state() != http::RequestParser::State::complete) {
+      if (parser_.head_complete() && !expectation_answered_) {
+        expectation_answered_ = true;
+        answer_expectation();
+      }
+      break;
+    }
     active_ = true;
+    expectation_answered_ = false;
     uv_timer_stop(&idle_timer_);
+    read_deadline_.suspend();
     dispatch(parser_.take());
   }
   if (inpos_ == inbuf_.size()) {
@@ -152,7 +205,7 @@ void ClientConnection::process_input() {
   }
   in_process_input_ = false;
   if (closing_) return;
-  if (!active_ && !tunnel_) arm_idle_timer();
+  if (!active_ && !tunnel_) arm_read_timer(new_bytes);
   // Backpressure on pipelined input: stop reading while a backlog waits behind a slow response.
   std::size_t pending = inbuf_.size() - inpos_;
   if (!tunnel_ && reading_ && active_ && pending > kMaxPendingInput) {
@@ -185,6 +238,11 @@ void ClientConnection::dispatch(http::Request req) {
     send_error(505, "only HTTP/1.0 and HTTP/1.1 are supported");
     return;
   }
+  if (http::request_expectation(req_) == http::Expectation::unsupported) {
+    stats.client_errors++;
+    send_error(417, "only the 100-continue expectation is supported");
+    return;
+  }
   if (auto via = req_.headers.combined("via"); !via.empty() && via.find(cfg.via_name) != std::string::npos) {
     send_error(508, "request already passed through this proxy (Via)");
     return;
@@ -212,35 +270,10 @@ void ClientConnection::dispatch(http::Request req) {
   }
 
   Route route;
-  if (!req_.target.empty() && req_.target[0] == '/') {
-    if (!cfg.upstream) {
-      stats.client_errors++;
-      send_error(400, "origin-form request to a forward proxy: send absolute-form (curl -x) or start with --upstream");
-      return;
-    }
-    route.target = *cfg.upstream;
-    std::string_view t = req_.target;
-    auto q = t.find('?');
-    std::string_view path = t.substr(0, q);
-    std::string prefix = route.target.path == "/" ? std::string() : route.target.path;
-    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    route.target.path = prefix + std::string(path);
-    route.target.has_query = q != std::string_view::npos;
-    route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
-  } else if (!http::parse_absolute_target(req_.target, route.target)) {
+  if (const char* err = resolve_route(cfg, req_, route)) {
     stats.client_errors++;
-    send_error(400, istarts_with(req_.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
-                                                           : "malformed request target");
+    send_error(400, err);
     return;
-  } else if (cfg.upstream) {
-    // A gateway serves its upstream only, whatever authority an absolute-form target names.
-    auto path = route.target.path;
-    auto query = route.target.query;
-    bool has_query = route.target.has_query;
-    route.target = *cfg.upstream;
-    route.target.path = path;
-    route.target.query = query;
-    route.target.has_query = has_query;
   }
   // The gateway's upstream is the operator's own choice; in forward mode the client picks the
   // destination, and the destination rules apply.
@@ -658,7 +691,7 @@ void ClientConnection::response_done(bool close_after) {
     if (queued_bytes_ == 0) finish_close_after_flush();
     return;
   }
-  if (!in_process_input_) process_input();
+  if (!in_process_input_) process_input(false);
 }
 
 void ClientConnection::finish_close_after_flush() {
@@ -671,9 +704,13 @@ void ClientConnection::finish_close_after_flush() {
   int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
     auto* self = static_cast<ClientConnection*>(r->data);
     delete r;
-    if (!self->closing_) {
+    if (self->closing_) return;
+    // A client that already finished sending (a tunnel's half-close) has nothing left to say:
+    // waiting for its EOF would hold the connection, and a drain, for the whole grace period.
+    if (self->client_eof_)
+      self->close();
+    else
       uv_timer_start(&self->idle_timer_, on_idle_timeout, 2000, 0);
-    }
   });
   if (rc != 0) {
     delete req;
@@ -706,8 +743,57 @@ void ClientConnection::send_error(int status, std::string_view detail, std::stri
   response_done(close_after);
 }
 
-void ClientConnection::arm_idle_timer() {
-  uv_timer_start(&idle_timer_, on_idle_timeout, static_cast<std::uint64_t>(server_.config().client_idle_timeout_ms), 0);
+void ClientConnection::arm_read_timer(bool progressed) {
+  auto now = static_cast<std::int64_t>(uv_now(server_.loop()));
+  read_deadline_.observe(parser_.phase(), now, progressed);
+  auto deadline = read_deadline_.deadline_ms();
+  if (!deadline) return;
+  uv_timer_start(&idle_timer_, on_idle_timeout,
+                 static_cast<std::uint64_t>(std::max<std::int64_t>(*deadline - now, 0)), 0);
+}
+
+void ClientConnection::answer_expectation() {
+  // RFC 9110 §10.1.1: a client that sent "Expect: 100-continue" may wait for an interim 100
+  // before the body. It gets the 100 when the request will be forwarded, or the final status now
+  // when it would be refused anyway; the connection then closes, since body bytes may follow.
+  const http::Request& head = parser_.head();
+  auto expectation = http::request_expectation(head);
+  if (expectation == http::Expectation::none ||
+      (expectation == http::Expectation::continue_100 && !parser_.body_expected()))
+    return;
+  int status = 0;
+  std::string reason;
+  const auto& cfg = server_.config();
+  Route route;
+  if (expectation == http::Expectation::unsupported) {
+    status = 417;
+    reason = "only the 100-continue expectation is supported";
+  } else if (head.version_major != 1) {
+    status = 505;
+    reason = "only HTTP/1.0 and HTTP/1.1 are supported";
+  } else if (const char* err = resolve_route(cfg, head, route)) {
+    status = 400;
+    reason = err;
+  } else if (!cfg.upstream && check_destination_host(cfg, route.target.host) == DestVerdict::deny) {
+    status = 403;
+    reason = "destination not allowed (--allow-dest / --deny-dest)";
+  } else if (head.method == "PURGE" && !peer_may_purge_) {
+    status = 403;
+    reason = "PURGE is allowed from loopback and --allow-purge only";
+  }
+  if (status == 0) {
+    write({"HTTP/1.1 100 Continue\r\n\r\n"});
+    return;
+  }
+  server_.stats().client_errors++;
+  current_ = head;
+  active_ = true;
+  request_keep_alive_ = false;
+  request_minor_ = head.version_minor;
+  request_is_head_ = false;
+  uv_timer_stop(&idle_timer_);
+  read_deadline_.suspend();
+  send_error(status, reason);
 }
 
 void ClientConnection::on_idle_timeout(uv_timer_t* t) {
@@ -746,6 +832,11 @@ void ClientConnection::set_reading(bool on) {
   reading_ = on;
   if (on) uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
   else uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void ClientConnection::tunnel_failed(int status, std::string_view why) {
+  failed_tunnels_.push_back(std::move(tunnel_));
+  send_error(status, why, "connect-failed");
 }
 
 std::string ClientConnection::take_pending_input() {

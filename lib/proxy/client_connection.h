@@ -8,9 +8,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/time.h"
 #include "cache/store/stored_response.h"
+#include "http/read_deadline.h"
 #include "http/request_parser.h"
 #include "rules/rule.h"
 
@@ -72,7 +74,12 @@ class ClientConnection {
   // Tunnel support: flow control of the client side, and the raw bytes that followed CONNECT.
   void set_reading(bool on);
   std::string take_pending_input();
+  // The CONNECT could not be established: answer it, and read the next request on this connection.
+  void tunnel_failed(int status, std::string_view why);
   bool closing() const { return closing_; }
+  // Counted against the connection limits (Server::admit_client), under this client address.
+  bool admitted() const { return admitted_; }
+  const std::string& peer() const { return peer_; }
 
  private:
   struct WriteReq;
@@ -82,11 +89,15 @@ class ClientConnection {
   static void on_closed(uv_handle_t* h);
   static void on_idle_timeout(uv_timer_t* t);
 
-  void process_input();
+  // new_bytes: input just arrived (it restarts the body idle clock; see http::ReadDeadline).
+  void process_input(bool new_bytes);
   void dispatch(http::Request req);
   void handle_cacheable(struct Route& route);
   void start_fetch(FetchPlan plan, const struct Route& route, bool conditional_from_stale);
-  void arm_idle_timer();
+  // Arms the one read timer for the current phase: keep-alive idle, request head, or body idle.
+  void arm_read_timer(bool progressed);
+  // Once a request head is in and its body is still to come: 100 Continue, or a final status.
+  void answer_expectation();
   // Applies --allow-dest / --deny-dest; answers 403 and returns false when refused.
   bool destination_permitted(const std::string& host);
   void finish_close_after_flush();
@@ -96,6 +107,8 @@ class ClientConnection {
   uv_timer_t idle_timer_{};
   int open_handles_ = 0;
   http::RequestParser parser_;
+  http::ReadDeadline read_deadline_;
+  bool expectation_answered_ = false;  // for the request being read
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;
@@ -104,6 +117,7 @@ class ClientConnection {
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool shutdown_sent_ = false;
+  bool client_eof_ = false;  // the client half-closed (seen only while tunnelling)
   bool request_keep_alive_ = true;
   int request_minor_ = 1;
   bool request_is_head_ = false;
@@ -115,7 +129,10 @@ class ClientConnection {
   const rules::Rule* current_rule_ = nullptr;
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   std::unique_ptr<ConnectTunnel> tunnel_;
-  std::string peer_;                 // client address, for logs
+  // Failed tunnels, kept until no callback of theirs can be on the stack (the next read).
+  std::vector<std::unique_ptr<ConnectTunnel>> failed_tunnels_;
+  std::string peer_;  // client address, for logs and the per-client limit
+  bool admitted_ = false;
   bool peer_may_purge_ = false;      // loopback or in --allow-purge
   std::function<bool(const sockaddr*)> dest_check_;  // resolved-address guard for this request
   std::uint64_t request_start_ns_ = 0;

@@ -30,6 +30,12 @@ ConnectTunnel::ConnectTunnel(ClientConnection& conn, std::string host, std::uint
 ConnectTunnel::~ConnectTunnel() { close(); }
 
 void ConnectTunnel::start() {
+  timer_ = new uv_timer_t;
+  uv_timer_init(conn_.server().loop(), timer_);
+  timer_->data = this;
+  last_activity_ = uv_now(conn_.server().loop());
+  uv_timer_start(timer_, on_timer,
+                 static_cast<std::uint64_t>(conn_.server().config().upstream_options.connect_timeout_ms), 0);
   resolve_ = new uv_getaddrinfo_t;
   resolve_->data = this;
   addrinfo hints{};
@@ -82,6 +88,9 @@ void ConnectTunnel::on_connected(uv_connect_t* req, int status) {
     return;
   }
   self->established_ = true;
+  self->last_activity_ = uv_now(self->conn_.server().loop());
+  uv_timer_start(self->timer_, on_timer,
+                 static_cast<std::uint64_t>(self->conn_.server().config().tunnel_idle_timeout_ms), 0);
   uv_tcp_nodelay(&r->tcp, 1);
   self->conn_.write({"HTTP/1.1 200 Connection Established\r\n\r\n"});
   std::string early = self->conn_.take_pending_input();
@@ -112,6 +121,7 @@ void ConnectTunnel::on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t
     self->conn_.response_done(true);
     return;
   }
+  self->last_activity_ = uv_now(self->conn_.server().loop());
   self->conn_.write({std::string_view(buf->base, static_cast<std::size_t>(nread))});
   if (self->conn_.queued_bytes() >= ClientConnection::kHighWater) {
     uv_read_stop(s);
@@ -150,6 +160,7 @@ void ConnectTunnel::write_remote(std::string_view data) {
 
 void ConnectTunnel::on_client_data(std::string_view data) {
   if (closed_) return;
+  last_activity_ = uv_now(conn_.server().loop());
   if (!established_) {
     if (early_data_.size() + data.size() > kMaxEarlyData) {
       conn_.close();
@@ -181,15 +192,38 @@ void ConnectTunnel::on_client_drained() {
   }
 }
 
+void ConnectTunnel::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<ConnectTunnel*>(t->data);
+  if (self->closed_) return;
+  if (!self->established_) {
+    self->fail(504, fmt::format("cannot connect to {}:{}: timed out", self->host_, self->port_));
+    return;
+  }
+  // Time since the last byte either way decides; bytes do not restart the timer each time.
+  std::uint64_t now = uv_now(self->conn_.server().loop());
+  auto limit = static_cast<std::uint64_t>(self->conn_.server().config().tunnel_idle_timeout_ms);
+  if (now - self->last_activity_ < limit) {
+    uv_timer_start(t, on_timer, limit - (now - self->last_activity_), 0);
+    return;
+  }
+  self->conn_.close();
+}
+
 void ConnectTunnel::fail(int status, std::string_view why) {
   if (closed_) return;
   close();
-  conn_.send_error(status, why, "connect-failed");
+  // The connection goes back to reading requests: this tunnel is over before it began.
+  conn_.tunnel_failed(status, why);
 }
 
 void ConnectTunnel::close() {
   if (closed_) return;
   closed_ = true;
+  if (timer_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
+  }
   if (resolve_) {
     resolve_->data = nullptr;  // on_resolved frees it
     uv_cancel(reinterpret_cast<uv_req_t*>(resolve_));

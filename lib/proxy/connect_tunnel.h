@@ -30,11 +30,15 @@ class ConnectTunnel {
   void write_remote(std::string_view data);
   void fail(int status, std::string_view why);
   void maybe_finish();
+  static void on_timer(uv_timer_t* t);
 
   ClientConnection& conn_;
   std::string host_;
   std::uint16_t port_;
   Remote* remote_ = nullptr;  // freed by its own close callback
+  // Connect deadline until established, then the idle timeout; freed by its close callback.
+  uv_timer_t* timer_ = nullptr;
+  std::uint64_t last_activity_ = 0;  // uv_now() of the last byte either way
   uv_getaddrinfo_t* resolve_ = nullptr;
   bool established_ = false;
   bool closed_ = false;

@@ -31,8 +31,21 @@ bool address_of(std::string_view host, std::array<std::uint8_t, 16>& bytes, int&
   return false;
 }
 
+bool address_denied(const std::vector<Cidr>& deny, const std::uint8_t* bytes, int len) {
+  if (any_contains(deny, bytes, len)) return true;
+  if (!is_local_host_address(bytes, len)) return false;
+  // 0.0.0.0, ::, ::ffff:127.0.0.1 and 127.0.0.1 all reach this host: denying one spelling of it
+  // denies them all, or `--deny-dest 127.0.0.0/8` is walked around with `http://0.0.0.0/`.
+  static constexpr std::uint8_t v4_loopback[4] = {127, 0, 0, 1};
+  static constexpr std::uint8_t v4_any[4] = {0, 0, 0, 0};
+  static constexpr std::uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static constexpr std::uint8_t v6_any[16] = {};
+  return any_contains(deny, v4_loopback, 4) || any_contains(deny, v4_any, 4) ||
+         any_contains(deny, v6_loopback, 16) || any_contains(deny, v6_any, 16);
+}
+
 bool address_verdict(const ProxyConfig& cfg, const std::uint8_t* bytes, int len, bool name_allowed) {
-  if (any_contains(cfg.deny_dest_cidrs, bytes, len)) return false;
+  if (address_denied(cfg.deny_dest_cidrs, bytes, len)) return false;
   bool has_allow = !cfg.allow_dest_hosts.empty() || !cfg.allow_dest_cidrs.empty();
   if (!has_allow || name_allowed) return true;
   return any_contains(cfg.allow_dest_cidrs, bytes, len);

@@ -10,10 +10,11 @@
 #include "base/cidr.h"
 #include "cache/policy/config.h"
 #include "cache/store/store.h"
+#include "http/read_deadline.h"
 #include "http/request.h"
+#include "http/request_parser.h"
 #include "metrics/access_log.h"
 #include "rules/rule.h"
-#include "http/request_parser.h"
 #include "upstream/upstream_client.h"
 
 namespace cachefwd::proxy {
@@ -41,7 +42,11 @@ struct ProxyConfig {
   std::uint64_t max_object_size = 16ULL << 20;  // bigger responses stream through uncached
   http::ParserLimits parser;
   upstream::UpstreamOptions upstream_options;
-  std::int64_t client_idle_timeout_ms = 60'000;  // keep-alive idle and slow request headers
+  std::int64_t tunnel_idle_timeout_ms = 300'000;  // a CONNECT tunnel with no byte either way is closed
+  // Client connections at once, in total and from one client address; more are answered 503.
+  std::size_t max_connections = 4096;
+  std::size_t max_connections_per_client = 1024;
+  http::ReadTimeouts read_timeouts;              // keep-alive idle, request head deadline, body idle
   bool coalesce = true;                          // concurrent misses on one key share one fetch
   std::int64_t coalesce_timeout_ms = 5'000;      // how long a joiner waits for the response head
   std::int64_t hit_for_miss_ms = 30'000;         // an uncacheable key skips coalescing this long

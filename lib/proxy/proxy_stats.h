@@ -8,6 +8,7 @@ namespace cachefwd::proxy {
 // Counters the server keeps; rendered by the admin API (issue #4) and read by tests.
 struct ProxyStats {
   std::uint64_t connections = 0;
+  std::uint64_t connections_refused = 0;  // over --max-connections or --max-connections-per-client
   std::uint64_t requests = 0;
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;       // went upstream although the method is cacheable

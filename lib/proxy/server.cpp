@@ -238,8 +238,24 @@ void Server::on_new_connection(uv_stream_t* listener, int status) {
   c->start();
 }
 
+bool Server::admit_client(const std::string& client) {
+  // Refused connections are not counted: they are answered and closed, and counting them would
+  // let a flood of refusals keep the count up.
+  if (admitted_ >= config_.max_connections) return false;
+  auto& n = admitted_per_client_[client];
+  if (n >= config_.max_connections_per_client) return false;
+  ++n;
+  ++admitted_;
+  return true;
+}
+
 void Server::connection_closed(ClientConnection* c) {
   connections_.erase(c);
+  if (c->admitted()) {
+    --admitted_;
+    auto it = admitted_per_client_.find(c->peer());
+    if (it != admitted_per_client_.end() && --it->second == 0) admitted_per_client_.erase(it);
+  }
   delete c;
   if (draining_ && connections_.empty()) stop();
 }
@@ -293,6 +309,10 @@ void Server::stop() {
   retired_.clear();
   std::vector<UpstreamExchange*> left(exchanges_.begin(), exchanges_.end());
   for (auto* x : left) delete x;
+  // The loop may still hold work nobody waits for any more (a CONNECT's name lookup in libuv's
+  // threadpool cannot be cancelled once running): hand control back to whoever runs the loop,
+  // which decides how long to wait for the close callbacks.
+  uv_stop(loop_);
 }
 
 }  // namespace cachefwd::proxy

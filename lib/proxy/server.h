@@ -53,6 +53,10 @@ class Server {
   std::vector<std::uint16_t> bound_ports() const;
 
   void connection_closed(ClientConnection* c);
+  // Counts a client connection from `client` (its address) against --max-connections and
+  // --max-connections-per-client; false when it is over either. Admitted ones are released when
+  // they close.
+  bool admit_client(const std::string& client);
   std::size_t open_connections() const { return connections_.size(); }
   // The access log, when --access-log is set.
   AccessLogger* access_log() { return access_log_.get(); }
@@ -97,6 +101,8 @@ class Server {
   std::unique_ptr<upstream::UpstreamClient> upstream_;
   std::vector<uv_tcp_t*> listeners_;
   std::unordered_set<ClientConnection*> connections_;
+  std::size_t admitted_ = 0;
+  std::unordered_map<std::string, std::size_t> admitted_per_client_;
   std::unique_ptr<AccessLogger> access_log_;
   bool stopping_ = false;
   bool draining_ = false;

@@ -45,6 +45,7 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("client_errors", p.client_errors);
   w.member("tunnels", p.tunnels);
   w.member("connections", p.connections);
+  w.member("connections_refused", p.connections_refused);
   w.member("connections_open", s.connections_open);
   w.member("inflight_fetches", s.inflight);
   w.member("entries", st.entries);
@@ -101,6 +102,10 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.sample("cachefwd_upstream_errors_total", {{"kind", "other"}},
            p.upstream_errors - p.upstream_connect_errors - p.upstream_timeouts);
   w.counter("cachefwd_client_errors_total", "Requests answered with 400/403/413/431 by the proxy.", p.client_errors);
+  w.counter(
+      "cachefwd_connections_refused_total",
+      "Client connections answered 503 and closed: over --max-connections or --max-connections-per-client.",
+      p.connections_refused);
   w.counter("cachefwd_bytes_sent_total", "Response body bytes sent to clients.", p.bytes_sent);
   w.counter("cachefwd_hit_bytes_total", "Response body bytes served from the store.", p.hit_bytes);
   w.gauge("cachefwd_store_entries", "Entries stored.", static_cast<double>(st.entries));

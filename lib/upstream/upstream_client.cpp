@@ -5,8 +5,10 @@
 
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/strings.h"
+#include "http/response_framing.h"
 
 namespace cachefwd::upstream {
 
@@ -37,9 +39,8 @@ class Fetch {
   bool finished = false;
   bool timed_out = false;
   bool denied = false;
-  // Our header callback refused the response head (it ends the transfer the way a handler's
-  // abort does, but it is the upstream's fault and the client must be told).
-  bool bad_head = false;
+  std::string failure;  // why we refused the response ourselves (the fetch then ends as protocol)
+  std::size_t header_bytes = 0;  // every header line so far, interim responses and trailers too
 };
 
 namespace {
@@ -52,6 +53,10 @@ struct SocketWatch {
   curl_socket_t fd = CURL_SOCKET_BAD;
   int want = 0;    // events curl asked for; 0 = curl is not watching right now
   int active = 0;  // events the uv_poll is started with
+  // Not a connection we opened (curl's resolver socketpair): curl closes it without the
+  // close-socket callback, so the poll must go at CURL_POLL_REMOVE or it outlives the fd and
+  // collides with whatever reuses the number (a tunnel's uv_tcp: 100% CPU, no reply).
+  bool transient = false;
   UpstreamClient::Impl* impl = nullptr;
 };
 
@@ -68,6 +73,7 @@ struct UpstreamClient::Impl {
   CURLM* multi = nullptr;
   uv_timer_t* timer = nullptr;  // heap: its close callback may run after Impl is gone
   std::unordered_map<curl_socket_t, SocketWatch*> sockets;
+  std::unordered_set<curl_socket_t> opened;  // connections from on_open_socket, until on_close_socket
   std::unordered_map<Fetch*, std::unique_ptr<Fetch>> fetches;
   std::vector<Fetch*> deferred_cancels;
   // Fetches started from inside a curl callback: curl refuses curl_multi_add_handle there
@@ -82,7 +88,11 @@ struct UpstreamClient::Impl {
     auto it = self->sockets.find(fd);
     SocketWatch* w = it == self->sockets.end() ? nullptr : it->second;
     if (what == CURL_POLL_REMOVE) {
-      if (w) w->want = 0;
+      if (w && w->transient) {
+        self->close_watch(fd);
+      } else if (w) {
+        w->want = 0;
+      }
       return 0;
     }
     if (!w) {
@@ -94,6 +104,7 @@ struct UpstreamClient::Impl {
         return -1;
       }
       w->poll.data = w;
+      w->transient = !self->opened.count(fd);
       self->sockets.emplace(fd, w);
     }
     int want = 0;
@@ -144,20 +155,26 @@ struct UpstreamClient::Impl {
       f->denied = true;
       return CURL_SOCKET_BAD;
     }
-    return ::socket(address->family, address->socktype, address->protocol);
+    curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+    if (fd != CURL_SOCKET_BAD) f->impl->opened.insert(fd);
+    return fd;
   }
 
   static int on_close_socket(void* clientp, curl_socket_t fd) {
     auto* self = static_cast<Impl*>(clientp);
-    auto it = self->sockets.find(fd);
-    if (it != self->sockets.end()) {
-      SocketWatch* w = it->second;
-      self->sockets.erase(it);
-      // uv_close unregisters the fd synchronously, so curl may reuse the number at once.
-      uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
-               [](uv_handle_t* h) { delete static_cast<SocketWatch*>(h->data); });
-    }
+    self->opened.erase(fd);
+    self->close_watch(fd);
     return ::close(fd);
+  }
+
+  void close_watch(curl_socket_t fd) {
+    auto it = sockets.find(fd);
+    if (it == sockets.end()) return;
+    SocketWatch* w = it->second;
+    sockets.erase(it);
+    // uv_close unregisters the fd synchronously, so curl may reuse the number at once.
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll),
+             [](uv_handle_t* h) { delete static_cast<SocketWatch*>(h->data); });
   }
 
   // --- actions ---------------------------------------------------------------------------------
@@ -198,8 +215,8 @@ struct UpstreamClient::Impl {
     bool head_done = f->head_done;
     bool timed_out = f->timed_out;
     bool denied = f->denied;
-    bool bad_head = f->bad_head;
-    const char* msg = bad_head ? "malformed upstream status line" : curl_easy_strerror(rc);
+    std::string failure = std::move(f->failure);
+    const char* msg = curl_easy_strerror(rc);
     destroy(f);
     if (!h) return;
     if (rc == CURLE_OK && head_done) {
@@ -209,10 +226,17 @@ struct UpstreamClient::Impl {
     FetchError kind = FetchError::protocol;
     if (denied) kind = FetchError::denied;
     else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
-    else if (bad_head) kind = FetchError::protocol;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
-    h->on_error(kind, denied ? "destination address not allowed" : timed_out ? "upstream idle timeout" : msg);
+    // Before the head is complete, curl's only allocation that fails for input reasons is a
+    // header line beyond its own limit (CURL_MAX_HTTP_HEADER, 100 KiB).
+    if (failure.empty() && !head_done && rc == CURLE_OUT_OF_MEMORY)
+      failure = "upstream response head has a header line over 100 KiB";
+    if (!failure.empty()) kind = FetchError::protocol;  // curl saw only our callback's refusal
+    std::string_view text = denied      ? "destination address not allowed"
+                            : timed_out ? "upstream idle timeout"
+                                        : msg;
+    h->on_error(kind, failure.empty() ? text : std::string_view(failure));
   }
 
   void destroy(Fetch* f) {
@@ -249,6 +273,12 @@ struct UpstreamClient::Impl {
     auto* f = static_cast<Fetch*>(userp);
     size_t len = size * n;
     f->last_activity = uv_now(f->impl->loop);
+    f->header_bytes += len;
+    if (f->header_bytes > f->impl->options.max_header_bytes) {
+      f->failure = "upstream response head larger than " + std::to_string(f->impl->options.max_header_bytes) +
+                   " bytes (--max-upstream-header-size)";
+      return 0;
+    }
     if (f->head_done) return len;  // trailers are never merged into the header section
     std::string_view line(buf, len);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
@@ -265,8 +295,15 @@ struct UpstreamClient::Impl {
     if (line.empty()) {
       if (f->status >= 100 && f->status < 200) return len;  // interim response: wait for the final one
       if (f->status < 200 || f->status > 999) {  // not a status we can forward
-        f->bad_head = true;
+        // Refused by us, not cancelled: the fetch must end as a protocol error (502), else the
+        // client is answered by nobody.
+        f->failure = "malformed upstream status line";
         return 0;
+      }
+      auto framing = http::normalize_response_framing(f->response_headers);
+      if (!framing.error.empty()) {
+        f->failure = framing.error;
+        return 0;  // curl drops the connection: what follows on it cannot be trusted
       }
       f->head_done = true;
       if (f->handler) f->handler->on_response_head(f->status, std::move(f->response_headers));
@@ -356,11 +393,14 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, Impl::on_close_socket);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, impl_.get());
-  if (r.address_check) {
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
-  }
+  // Also without an address check: which sockets are connections decides how their polls end.
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, Impl::on_open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // we ignore SIGPIPE ourselves; saves 3 syscalls
+  // Removing a transfer whose name lookup still runs would otherwise join the resolver thread:
+  // the whole loop stalled until the lookup gave up (a client leaving, SIGTERM past the drain
+  // timeout). With it, curl detaches the thread, which cleans up after itself.
+  curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, "");     // never obey http_proxy/no_proxy from our environment
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);

@@ -22,6 +22,9 @@ struct UpstreamOptions {
   // with a timeout: covers both time-to-first-byte and a stalled body.
   std::int64_t idle_timeout_ms = 30'000;
   long max_connections = 256;  // CURLMOPT_MAXCONNECTS: idle upstream connections kept for reuse
+  // Bytes of response head we accept, interim (1xx) heads and trailers included: beyond it the
+  // fetch fails (502). Bounds memory per fetch and ends a storm of 1xx responses.
+  std::size_t max_header_bytes = 64 * 1024;
 };
 
 struct FetchRequest {

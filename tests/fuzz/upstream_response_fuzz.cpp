@@ -1,5 +1,6 @@
-// The pure part of the upstream response path: what UpstreamExchange::on_response_head and the
-// store do with a status and header section from upstream (hop-by-hop removal, age, storability,
+// The pure part of the upstream response path: the framing check the upstream client applies to
+// every head (normalize_response_framing), then what UpstreamExchange::on_response_head and the
+// store do with the status and fields (hop-by-hop removal, age, storability,
 // freshness, 304 selection and header update, invalidation targets, Vary, the stored head), with
 // the request that caused it and a stale entry being revalidated.
 //
@@ -18,6 +19,7 @@
 #include "http/cache_control.h"
 #include "http/hop_by_hop.h"
 #include "http/range.h"
+#include "http/response_framing.h"
 #include "http/request.h"
 #include "proxy/upstream_exchange.h"
 #include "proxy/vary.h"
@@ -67,6 +69,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (flags & 0x20) cfg.store_set_cookie = true;
   const UnixMillis request_time = 1'700'000'000'000;
   const UnixMillis response_time = request_time + 250;
+
+  // RFC 9112 §6.3: what is forwarded carries one consistent length or a transfer coding, never
+  // both; anything else is refused before a byte of the body moves.
+  auto framing = http::normalize_response_framing(response);
+  if (!framing.error.empty()) return 0;
+  check(!(framing.chunked && framing.content_length >= 0));
+  check(response.count("content-length") == (framing.content_length >= 0 ? 1u : 0u));
+  if (framing.chunked) check(!response.has("content-length"));
+  if (framing.content_length >= 0)
+    check(*response.find("content-length") == std::to_string(framing.content_length));
 
   http::remove_hop_by_hop(response);
   check(!response.has("connection") && !response.has("transfer-encoding") && !response.has("keep-alive"));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -22,6 +23,9 @@ pid_t spawn(const std::vector<std::string>& args, int& out_fd, bool merge_stdout
   // multithreaded process may only make async-signal-safe calls (an allocation can deadlock on a
   // lock another thread held at the fork, as it did under ASan).
   std::string bin = CACHEFWD_BINARY;
+  // Runs the same end-to-end tests against another build (e.g. the previous release, to show a
+  // regression test fails there).
+  if (const char* other = std::getenv("CACHEFWD_TEST_BINARY"); other && *other) bin = other;
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   argv.push_back(bin.data());

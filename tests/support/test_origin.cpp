@@ -134,6 +134,7 @@ void TestOrigin::serve(int fd) {
     {
       OriginRequest req;
       std::string head = buf.substr(0, end);
+      req.raw = buf.substr(0, end + 4);
       buf.erase(0, end + 4);
       size_t line_end = head.find("\r\n");
       std::string line = head.substr(0, line_end);
@@ -157,6 +158,7 @@ void TestOrigin::serve(int fd) {
       while (buf.size() < content_length)
         if (!read_more()) goto done;
       req.body = buf.substr(0, content_length);
+      req.raw += req.body;
       buf.erase(0, content_length);
 
       Handler h;

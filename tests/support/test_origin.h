@@ -18,6 +18,7 @@ struct OriginRequest {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::string raw;  // the exact bytes received for this request: head, blank line and body
   std::string header(const std::string& name) const;  // first value, case-insensitive; "" when absent
   bool has_header(const std::string& name) const;
 };

@@ -15,6 +15,12 @@ bool contains(const Cidr& c, const char* addr) {
   ADD_FAILURE() << addr;
   return false;
 }
+int address_bytes(const char* addr, std::uint8_t* b) {
+  if (inet_pton(AF_INET, addr, b) == 1) return 4;
+  if (inet_pton(AF_INET6, addr, b) == 1) return 16;
+  ADD_FAILURE() << addr;
+  return 0;
+}
 }  // namespace
 
 TEST(Cidr, Ipv4RangesAndBareAddresses) {
@@ -66,4 +72,28 @@ TEST(Strings, SizesAndDurations) {
   EXPECT_EQ(parse_duration_ms("1h"), 3'600'000);
   EXPECT_FALSE(parse_duration_ms("soon"));
   EXPECT_FALSE(parse_decimal("99999999999999999999"));
+}
+
+TEST(Cidr, Ipv4CompatibleFormsMatchIpv4Ranges) {
+  auto lo = Cidr::parse("127.0.0.0/8");
+  EXPECT_TRUE(contains(*lo, "::127.0.0.1"));
+  auto ten = Cidr::parse("10.0.0.0/8");
+  EXPECT_TRUE(contains(*ten, "::10.1.2.3"));
+  EXPECT_TRUE(contains(*ten, "::ffff:10.1.2.3"));
+  EXPECT_FALSE(contains(*ten, "64:ff9b::10.1.2.3"));
+}
+
+TEST(Cidr, LocalHostAddressesInEverySpelling) {
+  for (const char* a : {"127.0.0.1", "127.255.255.254", "0.0.0.0", "0.1.2.3", "::", "::1", "::ffff:127.0.0.1",
+                        "::ffff:0.0.0.0", "::127.0.0.1", "::0.0.0.0", "::ffff:0.0.0.1"}) {
+    std::uint8_t b[16];
+    int len = address_bytes(a, b);
+    EXPECT_TRUE(is_local_host_address(b, len)) << a;
+  }
+  for (const char* a : {"1.0.0.0", "128.0.0.1", "10.0.0.1", "::2:0:0", "::ffff:10.0.0.1", "fe80::1",
+                        "1::", "::1:0:0:1", "::ffff:1.0.0.0"}) {
+    std::uint8_t b[16];
+    int len = address_bytes(a, b);
+    EXPECT_FALSE(is_local_host_address(b, len)) << a;
+  }
 }
