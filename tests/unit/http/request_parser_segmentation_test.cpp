@@ -28,24 +28,31 @@ RequestParser::State parse_in_steps(RequestParser& p, const std::string& bytes, 
 
 // The header-size limit charged a field's 4 bytes of overhead (": " and CRLF) once per fragment
 // of its name, so a name split over several reads counted several times: a request just inside
-// max_header_bytes got 431 when it arrived a byte at a time, and 200 when it arrived whole.
+// max_header_bytes got 431 when it arrived a byte at a time, and 200 when it arrived whole. The
+// test finds the largest head accepted in one read and requires the same verdicts, at the limit
+// and one byte over it, for every read size.
 TEST(RequestParserSegmentation, HeaderLimitCountsTheSameWhateverTheReadSize) {
   ParserLimits limits;
-  limits.max_header_bytes = 64;
-  // Counted: the target (1) + per field name + 4 + value: "/" + "Host"+4+"h" + "X-Long-Name"+4+value.
-  std::string value(64 - 1 - (4 + 4 + 1) - (11 + 4), 'v');
-  std::string request = "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: " + value + "\r\n\r\n";
-  for (std::size_t step : {request.size(), std::size_t{7}, std::size_t{1}}) {
-    SCOPED_TRACE(step);
+  limits.max_header_bytes = 128;
+  auto request = [](std::size_t value_size) {
+    return "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: " + std::string(value_size, 'v') + "\r\n\r\n";
+  };
+  std::size_t fits = 0;
+  for (std::size_t n = 1; n < limits.max_header_bytes; ++n) {
     RequestParser p(limits);
-    EXPECT_EQ(parse_in_steps(p, request, step), RequestParser::State::complete) << p.error_status();
+    std::string r = request(n);
+    if (parse_in_steps(p, r, r.size()) != RequestParser::State::complete) break;
+    fits = n;
   }
-  // One byte more is over the limit, in every segmentation.
-  std::string over = "GET / HTTP/1.1\r\nHost: h\r\nX-Long-Name: " + value + "v\r\n\r\n";
-  for (std::size_t step : {over.size(), std::size_t{7}, std::size_t{1}}) {
+  ASSERT_GT(fits, 0u);
+  ASSERT_LT(fits + 1, limits.max_header_bytes) << "the limit never applied";
+  for (std::size_t step : {std::size_t{7}, std::size_t{2}, std::size_t{1}}) {
     SCOPED_TRACE(step);
-    RequestParser p(limits);
-    ASSERT_EQ(parse_in_steps(p, over, step), RequestParser::State::error);
-    EXPECT_EQ(p.error_status(), 431);
+    RequestParser at_limit(limits);
+    EXPECT_EQ(parse_in_steps(at_limit, request(fits), step), RequestParser::State::complete)
+        << at_limit.error_status();
+    RequestParser over(limits);
+    ASSERT_EQ(parse_in_steps(over, request(fits + 1), step), RequestParser::State::error);
+    EXPECT_EQ(over.error_status(), 431);
   }
 }
