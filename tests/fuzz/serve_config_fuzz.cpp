@@ -1,4 +1,4 @@
-// The config-file reader of `cachefwd serve --config FILE`, reached through the real subcommand
+// The whole config path of `cachefwd serve --config FILE`, reached through the real subcommand
 // (register_serve, as main() wires it) with --dump-config, which reads the file, builds and
 // validates the whole ProxyConfig and prints the effective settings without serving. Whatever it
 // accepts, the printed configuration must read back to itself (that is what --dump-config
