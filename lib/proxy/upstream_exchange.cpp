@@ -276,9 +276,13 @@ void UpstreamExchange::send_head(Subscription& sub) {
   policy::CacheStatus cs;
   cs.fwd = sub.first ? std::string_view(plan_.fwd) : std::string_view("uri-miss");
   cs.fwd_status = plan_.stale ? status_ : 0;
-  cs.stored = storing_;
+  // `stored` only once it is true: a head streamed before the body arrives cannot know whether
+  // the body will arrive whole (an upstream cut mid-body stores nothing), so it says `storing`.
+  cs.stored = stored_;
   cs.collapsed = !sub.first;
-  cs.detail = storing_ ? std::string_view() : std::string_view(cache_status_detail_);
+  cs.detail = stored_    ? std::string_view()
+              : storing_ ? std::string_view("storing")
+                         : std::string_view(cache_status_detail_);
   std::string cs_value = policy::format_cache_status(cs);
   head += cs_value;
   head += "\r\n";
@@ -436,6 +440,7 @@ void UpstreamExchange::on_complete() {
     // Clients still being served read from the stored body from now on.
     body_.assign(*entry->body);
     server_.store_response(std::move(entry), plan_.request_headers, plan_.partition);
+    stored_ = true;
     server_.forget_uncacheable(plan_.key);
   }
   for (auto& s : subs_)

@@ -106,6 +106,7 @@ class UpstreamExchange : public upstream::FetchHandler {
   bool complete_ = false;
   bool failed_ = false;
   bool storing_ = false;
+  bool stored_ = false;  // the whole response went into the store
   bool paused_ = false;
   bool retired_ = false;
   bool in_inflight_ = false;
