@@ -5,6 +5,13 @@
 
 namespace cachefwd::replay {
 
+JsonValue::JsonValue() = default;
+JsonValue::JsonValue(const JsonValue&) = default;
+JsonValue::JsonValue(JsonValue&&) noexcept = default;
+JsonValue& JsonValue::operator=(const JsonValue&) = default;
+JsonValue& JsonValue::operator=(JsonValue&&) noexcept = default;
+JsonValue::~JsonValue() = default;
+
 const JsonValue* JsonValue::get(std::string_view name) const {
   if (type != Type::object) return nullptr;
   for (const auto& [k, v] : object) {

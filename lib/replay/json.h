@@ -15,6 +15,15 @@ namespace cachefwd::replay {
 class JsonValue {
  public:
   enum class Type { null, boolean, number, string, array, object };
+  // Defined out of line: clang with libstdc++ 12 cannot instantiate the members of
+  // std::pair<std::string, JsonValue> (`object`) while JsonValue is still incomplete.
+  JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
+  ~JsonValue();
+
   Type type = Type::null;
   bool boolean = false;
   double number = 0;

@@ -295,7 +295,12 @@ struct UpstreamClient::Impl {
     }
     if (line.empty()) {
       if (f->status >= 100 && f->status < 200) return len;  // interim response: wait for the final one
-      if (f->status < 200 || f->status > 999) return 0;     // not a status we can forward
+      if (f->status < 200 || f->status > 999) {  // not a status we can forward
+        // Refused by us, not cancelled: the fetch must end as a protocol error (502), else the
+        // client is answered by nobody.
+        f->failure = "malformed upstream status line";
+        return 0;
+      }
       auto framing = http::normalize_response_framing(f->response_headers);
       if (!framing.error.empty()) {
         f->failure = framing.error;
