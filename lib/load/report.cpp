@@ -52,16 +52,6 @@ std::string format_value(double v, Unit u) {
   return {};
 }
 
-std::string json_string(std::string_view s) {
-  std::string out;
-  metrics::append_json_string(out, s);
-  return out;
-}
-
-// fmt's shortest round-trip form; JSON has no inf/nan.
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
-std::string num(std::uint64_t v) { return fmt::format("{}", v); }
-
 std::optional<double> admin_hit_ratio(const CounterSnapshot& d) {
   const auto h = d.get("hits"), m = d.get("misses");
   if (!h || !m || *h + *m <= 0) return std::nullopt;
@@ -250,90 +240,91 @@ std::string render_table(const BenchReport& rep) {
   return out;
 }
 
-std::string render_json(const BenchReport& rep) {
+void write_bench_members(metrics::JsonWriter& w, const BenchReport& rep) {
   const LoadResult& r = rep.result;
-  std::string o = "{\n";
   const BenchInfo& i = rep.info;
-  o += fmt::format(
-      "  \"target\": {},\n  \"model\": {},\n  \"connections\": {},\n  \"pipeline\": {},\n  \"workload\": "
-      "{},\n"
-      "  \"warmup_s\": {},\n  \"requests_limit\": {},\n",
-      json_string(i.target), json_string(i.model), i.connections, i.pipeline, json_string(i.workload),
-      num(i.warmup_s), num(i.requests));
-  o +=
-      fmt::format("  \"duration_s\": {},\n  \"responses\": {},\n  \"sent\": {},\n  \"throughput_rps\": {},\n",
-                  num(r.elapsed_s), num(r.responses), num(r.sent), num(r.throughput()));
-  o += fmt::format("  \"body_bytes_per_s\": {},\n",
-                   num(r.elapsed_s > 0 ? static_cast<double>(r.body_bytes) / r.elapsed_s : 0.0));
-  o += "  \"latency\": {";
-  bool first = true;
+  w.member("target", i.target).member("model", i.model).member("connections", i.connections);
+  w.member("pipeline", i.pipeline).member("workload", i.workload).member("warmup_s", i.warmup_s);
+  w.member("requests_limit", i.requests);
+  w.member("duration_s", r.elapsed_s).member("responses", r.responses).member("sent", r.sent);
+  w.member("throughput_rps", r.throughput());
+  w.member("body_bytes_per_s", r.elapsed_s > 0 ? static_cast<double>(r.body_bytes) / r.elapsed_s : 0.0);
+  w.key("latency").begin_object();
   for (const auto& c : latency_classes(r)) {
-    o += fmt::format("{}\n    \"{}\": {{\"count\": {}, \"min_ns\": {}", first ? "" : ",", c.name,
-                     num(c.h->count()), num(c.h->min()));
-    for (const auto& p : kPercentiles) o += fmt::format(", \"{}\": {}", p.key, num(c.h->percentile(p.q)));
-    o += fmt::format(", \"p9999_ns\": {}, \"max_ns\": {}, \"mean_ns\": {}}}", num(c.h->percentile(99.99)),
-                     num(c.h->max()), num(c.h->mean()));
-    first = false;
+    w.key(c.name).begin_object();
+    w.member("count", c.h->count()).member("min_ns", c.h->min());
+    for (const auto& p : kPercentiles) w.member(p.key, c.h->percentile(p.q));
+    w.member("p9999_ns", c.h->percentile(99.99)).member("max_ns", c.h->max()).member("mean_ns", c.h->mean());
+    w.end_object();
   }
-  o += "\n  },\n";
-  o += fmt::format(
-      "  \"cache\": {{\"hits\": {}, \"misses\": {}, \"unclassified\": {}, \"hit_ratio\": {}, "
-      "\"byte_hit_ratio\": {}, "
-      "\"body_bytes\": {}, \"hit_body_bytes\": {}, \"miss_body_bytes\": {}}},\n",
-      num(r.hits), num(r.misses), num(r.unclassified), num(r.hit_ratio()), num(r.byte_hit_ratio()),
-      num(r.body_bytes), num(r.hit_body_bytes), num(r.miss_body_bytes));
-  o += fmt::format("  \"status\": {{\"2xx\": {}, \"3xx\": {}, \"4xx\": {}, \"5xx\": {}}},\n",
-                   num(r.status_1xx_2xx), num(r.status_3xx), num(r.status_4xx), num(r.status_5xx));
-  o += fmt::format(
-      "  \"errors\": {{\"connect\": {}, \"timeout\": {}, \"io\": {}, \"parse\": {}, \"total\": {}, "
-      "\"reconnects\": {}}},\n",
-      num(r.err_connect), num(r.err_timeout), num(r.err_io), num(r.err_parse), num(r.errors()),
-      num(r.reconnects));
-  o += fmt::format("  \"open_model\": {{\"rate\": {}, \"late_sends\": {}, \"max_backlog\": {}}},\n",
-                   num(i.rate), num(r.late_sends), num(r.max_backlog));
-  o += "  \"memory\": {";
+  w.end_object();
+  w.key("cache").begin_object();
+  w.member("hits", r.hits).member("misses", r.misses).member("unclassified", r.unclassified);
+  w.member("hit_ratio", r.hit_ratio()).member("byte_hit_ratio", r.byte_hit_ratio());
+  w.member("body_bytes", r.body_bytes).member("hit_body_bytes", r.hit_body_bytes);
+  w.member("miss_body_bytes", r.miss_body_bytes);
+  w.end_object();
+  w.key("status").begin_object();
+  w.member("2xx", r.status_1xx_2xx).member("3xx", r.status_3xx).member("4xx", r.status_4xx);
+  w.member("5xx", r.status_5xx);
+  w.end_object();
+  w.key("errors").begin_object();
+  w.member("connect", r.err_connect).member("timeout", r.err_timeout).member("io", r.err_io);
+  w.member("parse", r.err_parse).member("total", r.errors()).member("reconnects", r.reconnects);
+  w.end_object();
+  w.key("open_model").begin_object();
+  w.member("rate", i.rate).member("late_sends", r.late_sends).member("max_backlog", r.max_backlog);
+  w.end_object();
+  w.key("memory").begin_object();
   if (r.rss_start > 0) {
-    o += fmt::format(
-        "\"rss_start_bytes\": {}, \"rss_end_bytes\": {}, \"rss_max_bytes\": {}, \"rss_growth_bytes\": {}",
-        num(r.rss_start), num(r.rss_end), num(r.rss_max),
-        num(static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start)));
-    if (auto ov = bytes_per_entry_overhead(rep))
-      o += fmt::format(", \"bytes_per_entry_overhead\": {}", num(*ov));
+    w.member("rss_start_bytes", r.rss_start)
+        .member("rss_end_bytes", r.rss_end)
+        .member("rss_max_bytes", r.rss_max);
+    w.member("rss_growth_bytes", static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start));
+    if (auto ov = bytes_per_entry_overhead(rep)) w.member("bytes_per_entry_overhead", *ov);
   }
-  o += "},\n";
+  w.end_object();
   auto snapshot = [&](const CounterSnapshot& s) {
-    std::string t = "{";
-    for (std::size_t k = 0; k < s.fields.size(); ++k) {
-      t += fmt::format("{}{}: {}", k ? ", " : "", json_string(s.fields[k].first), num(s.fields[k].second));
-    }
-    return t + "}";
+    w.begin_object();
+    for (const auto& [k, v] : s.fields) w.member(k, v);
+    w.end_object();
   };
   if (rep.admin_delta || rep.admin_end) {
-    o += "  \"admin\": {";
-    std::string sep;
+    w.key("admin").begin_object();
     if (rep.admin_delta) {
-      o += "\"delta\": " + snapshot(*rep.admin_delta);
-      sep = ", ";
-      if (auto hr = admin_hit_ratio(*rep.admin_delta)) o += fmt::format(", \"hit_ratio\": {}", num(*hr));
+      w.key("delta");
+      snapshot(*rep.admin_delta);
+      if (auto hr = admin_hit_ratio(*rep.admin_delta)) w.member("hit_ratio", *hr);
     }
-    if (rep.admin_end) o += sep + "\"end\": " + snapshot(*rep.admin_end);
-    o += "},\n";
+    if (rep.admin_end) {
+      w.key("end");
+      snapshot(*rep.admin_end);
+    }
+    w.end_object();
   }
   if (rep.origin_delta) {
-    o += fmt::format("  \"origin\": {},\n", snapshot(*rep.origin_delta));
+    w.key("origin");
+    snapshot(*rep.origin_delta);
   }
-  o += "  \"series\": [";
-  for (std::size_t k = 0; k < r.series.size(); ++k) {
-    const Sample& s = r.series[k];
-    o += fmt::format(
-        "{}\n    {{\"t_s\": {}, \"responses\": {}, \"hits\": {}, \"misses\": {}, \"errors\": {}, "
-        "\"body_bytes\": {}, "
-        "\"hit_body_bytes\": {}, \"p50_ns\": {}, \"p99_ns\": {}, \"rss_bytes\": {}}}",
-        k ? "," : "", num(s.t_s), num(s.responses), num(s.hits), num(s.misses), num(s.errors),
-        num(s.body_bytes), num(s.hit_body_bytes), num(s.p50_ns), num(s.p99_ns), num(s.rss_bytes));
+  w.key("series").begin_array();
+  for (const Sample& s : r.series) {
+    w.begin_object();
+    w.member("t_s", s.t_s).member("responses", s.responses).member("hits", s.hits).member("misses", s.misses);
+    w.member("errors", s.errors)
+        .member("body_bytes", s.body_bytes)
+        .member("hit_body_bytes", s.hit_body_bytes);
+    w.member("p50_ns", s.p50_ns).member("p99_ns", s.p99_ns).member("rss_bytes", s.rss_bytes);
+    w.end_object();
   }
-  o += r.series.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return o;
+  w.end_array();
+}
+
+std::string render_json(const BenchReport& rep) {
+  metrics::JsonWriter w;
+  w.begin_object();
+  write_bench_members(w, rep);
+  w.end_object();
+  return w.take() + "\n";
 }
 
 std::string render_svg(const BenchReport& rep) {

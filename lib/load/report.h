@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "load/engine.h"
+#include "metrics/json_writer.h"
 
 namespace cachefwd::load {
 
@@ -51,6 +52,8 @@ struct ReportRow {
 std::vector<ReportRow> report_rows(const BenchReport& r);
 std::string render_table(const BenchReport& r);
 std::string render_json(const BenchReport& r);
+// The members of render_json()'s object, for documents that extend bench's (live replay).
+void write_bench_members(metrics::JsonWriter& w, const BenchReport& r);
 // Latency percentile spectrum (all / hits / misses) and throughput + hit ratio over time.
 std::string render_svg(const BenchReport& r);
 

@@ -274,13 +274,96 @@ TEST(LiveReplay, MalformedHarIsReportedNotACrash) {
   REQUIRE_BINARY();
   const auto path = temp_path("broken.har");
   std::ofstream(path) << "{\"log\": {\"entries\": [\n{\"startedDateTime\": \"x\"},\n{,]}}";
+  // Nothing could be read: an error with the reason, not an empty table.
   const auto r = run("replay --simulate '" + path + "'");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("invalid JSON at line 3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nothing to simulate"), std::string::npos) << r.output;
   EXPECT_EQ(run("replay --simulate '" + path + "' --strict").exit_code, 1);
   const auto live = run("replay '" + path + "' --strict");
   EXPECT_EQ(live.exit_code, 1) << live.output;
   ::unlink(path.c_str());
+}
+
+// Garbage in is an error out: empty files, random bytes and captures with nothing replayable exit
+// non-zero with the reason on one line, never a table with a hit ratio.
+TEST(ReplayInputs, EmptyAndRandomInputsExitNonZeroWithAReason) {
+  REQUIRE_BINARY();
+  const auto empty_csv = temp_path("empty.csv");
+  std::ofstream(empty_csv).flush();
+  auto r = run("replay --simulate '" + empty_csv + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cachefwd replay: nothing to simulate"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("1.0000"), std::string::npos) << r.output;
+
+  const auto random_har = temp_path("random.har");
+  {
+    std::ofstream out(random_har, std::ios::binary);
+    std::uint32_t x = 12345;
+    for (int i = 0; i < 4096; ++i) {
+      x = x * 1103515245u + 12345u;
+      out.put(static_cast<char>(x >> 24));
+    }
+  }
+  r = run("replay --simulate '" + random_har + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("invalid JSON"), std::string::npos) << r.output;
+  r = run("replay '" + random_har + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+
+  const auto empty_log = temp_path("empty-access.log");
+  std::ofstream(empty_log) << "\n";
+  r = run("replay --simulate '" + empty_log + "' --format log");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  for (const auto& p : {empty_csv, random_har, empty_log}) ::unlink(p.c_str());
+}
+
+TEST(ReplayInputs, HttpsOnlyCaptureThroughAProxySaysWhyAndSuggestsTheEmbeddedOrigin) {
+  REQUIRE_BINARY();
+  const auto har = write_har("https.har", {{0, "GET", "https://a.example/x", 200, {}},
+                                          {0.1, "GET", "https://a.example/y", 200, {}}});
+  // Port 1 on loopback: nothing is sent, since nothing is replayable.
+  const auto r = run("replay '" + har + "' --proxy 127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("2 of them https"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--origin embedded"), std::string::npos) << r.output;
+  ::unlink(har.c_str());
+}
+
+TEST(ReplayInputs, AccessLogsAutoDetectAsCapturesSoTtlApplies) {
+  REQUIRE_BINARY();
+  // Named like shared/traces' access logs, which name-based detection used to read as sizes-only.
+  const auto path = temp_path("access.log");
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 8; ++i)
+      out << "127.0.0.1 - - [22/Nov/2026:04:13:" << (10 + i) << " +0000] \"GET /p" << (i % 2)
+          << " HTTP/1.1\" 200 100 \"-\" \"curl/8\"\n";
+  }
+  const auto without = run("replay --simulate '" + path + "' --json -");
+  const auto with = run("replay --simulate '" + path + "' --ttl 1m30s --json - --quiet");
+  ASSERT_EQ(without.exit_code, 0) << without.output;
+  ASSERT_EQ(with.exit_code, 0) << with.output;
+  EXPECT_NE(without.output.find("\"mode\":\"http-simulate\""), std::string::npos) << without.output;
+  EXPECT_NE(without.output.find("\"hits\":0,"), std::string::npos) << without.output;
+  // Two URLs, four requests each: with a 90 s TTL, six are hits.
+  EXPECT_NE(with.output.find("\"hits\":6,"), std::string::npos) << with.output;
+  EXPECT_EQ(with.output.find("policy  "), std::string::npos) << "--quiet prints no table: " << with.output;
+  ::unlink(path.c_str());
+}
+
+TEST(ReplayInputs, NonsenseCombinationsAreUsageErrors) {
+  REQUIRE_BINARY();
+  const auto har = write_har("usage.har", {{0, "GET", "http://a.example/x", 200, {}}});
+  for (const std::string& args : {"replay --simulate '" + har + "' --quiet",
+                                 "replay '" + har + "' --plot /tmp/never.svg",
+                                 "replay --simulate '" + har + "' --cache-size 0",
+                                 "replay --simulate '" + har + "' --policy lfu"}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("cachefwd replay: ", 0), 0u) << args << "\n" << r.output;
+  }
+  ::unlink(har.c_str());
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "replay/mrc_plot.h"
+#include "report/mrc_plot.h"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 
-using namespace cachefwd::replay;
+using namespace cachefwd::report;
 
 TEST(MrcPlot, OneLinePerPolicyWithPointsOrderedBySizeAndHigherMissDrawnHigher) {
   std::vector<MrcSeries> s{{"lru", {{4u << 20, 0.5, 0.6}, {1u << 20, 0.9, 0.95}}}, {"belady", {{1u << 20, 0.6, -1}}}};
