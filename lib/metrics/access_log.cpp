@@ -231,6 +231,8 @@ std::optional<unsigned> fixed_digits(std::string_view s) {
   return v;
 }
 
+}  // namespace
+
 // "10/Oct/2000:13:55:36 -0700" -> UTC milliseconds.
 std::optional<UnixMillis> parse_clf_time(std::string_view s) {
   if (s.size() != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' ||
@@ -253,6 +255,8 @@ std::optional<UnixMillis> parse_clf_time(std::string_view s) {
   // Local time = UTC + offset, so UTC = local - offset.
   return s[21] == '+' ? *local - offset_ms : *local + offset_ms;
 }
+
+namespace {
 
 std::optional<std::int64_t> parse_nonneg(std::string_view s) { return parse_decimal(s); }
 
@@ -388,6 +392,8 @@ std::string format_json(const AccessRecord& r) {
   return w.take();
 }
 
+}  // namespace
+
 // "2026-11-22T04:13:04.123Z" (also without fraction, or with a +00:00 style offset).
 std::optional<UnixMillis> parse_iso8601(std::string_view s) {
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -414,9 +420,10 @@ std::optional<UnixMillis> parse_iso8601(std::string_view s) {
   std::string_view zone = s.substr(i);
   if (zone == "Z" || zone == "z") {
     offset_ms = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+  } else if ((zone.size() == 6 && zone[3] == ':') || zone.size() == 5) {
+    if (zone[0] != '+' && zone[0] != '-') return std::nullopt;
     auto oh = fixed_digits(zone.substr(1, 2));
-    auto om = fixed_digits(zone.substr(4, 2));
+    auto om = fixed_digits(zone.substr(zone.size() - 2, 2));
     if (!oh || !om || *om > 59) return std::nullopt;
     offset_ms = (*oh * 60LL + *om) * 60'000 * (zone[0] == '+' ? 1 : -1);
   } else {
@@ -426,6 +433,8 @@ std::optional<UnixMillis> parse_iso8601(std::string_view s) {
   if (!local) return std::nullopt;
   return *local - offset_ms;
 }
+
+namespace {
 
 // A reader for the flat objects the json format writes. Unknown members (including nested
 // objects and arrays) are skipped so that a later version may add fields.

@@ -68,5 +68,11 @@ std::optional<AccessRecord> parse_access_log_line(std::string_view line);
 // "2026-11-22T04:13:04.123Z", from UnixMillis in UTC. No clock, no TZ database.
 std::string format_clf_time(UnixMillis t);
 std::string format_iso8601_utc(UnixMillis t);
+// The inverses, the one parser of each in the project: "10/Oct/2000:13:55:36 -0700" (any offset,
+// month names in any case) and RFC 3339 "2026-11-22T04:13:04.123+01:00" ('Z', "+hh:mm" or "+hhmm";
+// fraction optional, truncated to milliseconds), both to UTC milliseconds; nullopt when malformed
+// or for a day that does not exist.
+std::optional<UnixMillis> parse_clf_time(std::string_view s);
+std::optional<UnixMillis> parse_iso8601(std::string_view s);
 
 }  // namespace cachefwd::metrics

@@ -49,58 +49,7 @@ std::optional<HttpFormat> sniff_http_format(std::string_view head) {
   return std::nullopt;
 }
 
-std::optional<UnixMillis> parse_iso8601(std::string_view s) {
-  auto digits = [&](size_t pos, size_t n) -> std::optional<std::int64_t> {
-    if (pos + n > s.size()) return std::nullopt;
-    std::int64_t v = 0;
-    for (size_t k = pos; k < pos + n; ++k) {
-      if (s[k] < '0' || s[k] > '9') return std::nullopt;
-      v = v * 10 + (s[k] - '0');
-    }
-    return v;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
-             se = digits(17, 2);
-  if (!y || !mo || !d || !h || !mi || !se || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
-      *mi > 59 || *se > 60)
-    return std::nullopt;
-  size_t i = 19;
-  std::int64_t ms = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    std::int64_t scale = 100;
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      ms += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-  }
-  std::int64_t offset_min = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    const int sign = s[i] == '-' ? -1 : 1;
-    const auto oh = digits(i + 1, 2);
-    if (!oh) return std::nullopt;
-    size_t j = i + 3;
-    if (j < s.size() && s[j] == ':') ++j;
-    const auto om = digits(j, 2);
-    if (!om || *oh > 23 || *om > 59) return std::nullopt;
-    offset_min = sign * (*oh * 60 + *om);
-    i = j + 2;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
-  const std::int64_t days = http::days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
-  const std::int64_t secs = days * 86400 + *h * 3600 + *mi * 60 + *se - offset_min * 60;
-  return secs * 1000 + ms;
-}
+std::optional<UnixMillis> parse_iso8601(std::string_view s) { return metrics::parse_iso8601(s); }
 
 std::string percent_encode(std::string_view s) {
   std::string out;
