@@ -3,7 +3,8 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk and the tools the benchmarks use)
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
-      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils)
+      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils nlohmann-json3-dev
+      libtomlplusplus-dev)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(wrk util-linux); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,6 +2,8 @@
 
 #include "metrics/json_writer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -76,30 +78,30 @@ std::optional<double> CounterSnapshot::get(std::string_view name) const {
   return std::nullopt;
 }
 
-CounterSnapshot parse_counters(const std::string& json) {
-  CounterSnapshot out;
-  std::size_t i = 0;
-  while ((i = json.find('"', i)) != std::string::npos) {
-    const auto end = json.find('"', i + 1);
-    if (end == std::string::npos) break;
-    std::string name = json.substr(i + 1, end - i - 1);
-    std::size_t j = end + 1;
-    while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r')) ++j;
-    if (j < json.size() && json[j] == ':') {
-      ++j;
-      while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r'))
-        ++j;
-      char* stop = nullptr;
-      const double v = std::strtod(json.c_str() + j, &stop);
-      if (stop != json.c_str() + j && (json[j] == '-' || (json[j] >= '0' && json[j] <= '9')) &&
-          !out.get(name)) {
-        out.fields.emplace_back(std::move(name), v);
-      }
-      i = j;
-    } else {
-      i = end + 1;
+namespace {
+
+// Depth-first in document order; nested objects (also inside arrays) are flattened to their leaf
+// names and the first occurrence of a name wins (the /stats documents have the totals first).
+void collect_counters(const nlohmann::ordered_json& v, CounterSnapshot& out) {
+  if (v.is_array()) {
+    for (const auto& e : v) collect_counters(e, out);
+    return;
+  }
+  if (!v.is_object()) return;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it->is_number() && !out.get(it.key())) {
+      out.fields.emplace_back(it.key(), it->get<double>());
+    } else if (it->is_structured()) {
+      collect_counters(*it, out);
     }
   }
+}
+
+}  // namespace
+
+CounterSnapshot parse_counters(const std::string& json) {
+  CounterSnapshot out;
+  collect_counters(nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false), out);
   return out;
 }
 

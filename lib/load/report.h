@@ -58,7 +58,7 @@ void write_bench_members(metrics::JsonWriter& w, const BenchReport& r);
 std::string render_svg(const BenchReport& r);
 
 // Extracts every `"name": number` pair of a JSON object (nested objects flattened to their leaf
-// names; the first occurrence of a name wins). Enough for /stats endpoints; not a JSON parser.
+// names; the first occurrence of a name wins). Not JSON, or not an object: no fields.
 CounterSnapshot parse_counters(const std::string& json);
 CounterSnapshot counter_delta(const CounterSnapshot& before, const CounterSnapshot& after);
 

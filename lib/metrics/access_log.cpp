@@ -1,5 +1,7 @@
 #include "metrics/access_log.h"
 
+#include <nlohmann/json.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -436,239 +438,38 @@ std::optional<UnixMillis> parse_iso8601(std::string_view s) {
 
 namespace {
 
-// A reader for the flat objects the json format writes. Unknown members (including nested
-// objects and arrays) are skipped so that a later version may add fields.
-class JsonReader {
- public:
-  explicit JsonReader(std::string_view s) : s_(s) {}
-
-  struct Value {
-    enum Kind { null, boolean, number, string, other } kind = other;
-    std::string text;  // string contents, or the number as written
-  };
-
-  template <typename OnMember>
-  bool object(OnMember&& on_member) {
-    ws();
-    if (!eat('{')) return false;
-    ws();
-    if (eat('}')) return rest_is_blank();
-    while (true) {
-      ws();
-      std::string name;
-      if (!string(name)) return false;
-      ws();
-      if (!eat(':')) return false;
-      ws();
-      Value v;
-      if (!value(v, 0)) return false;
-      if (!on_member(name, v)) return false;
-      ws();
-      if (eat(',')) continue;
-      if (eat('}')) return rest_is_blank();
-      return false;
-    }
+std::optional<std::int64_t> json_integer(const nlohmann::json& v) {
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
   }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  bool rest_is_blank() {
-    ws();
-    return i_ == s_.size();
-  }
-  void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
-  }
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  bool literal(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word) return false;
-    i_ += word.size();
-    return true;
-  }
-
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  bool hex4(std::uint32_t& out) {
-    if (i_ + 4 > s_.size()) return false;
-    out = 0;
-    for (int k = 0; k < 4; ++k) {
-      int h = hex_value(s_[i_ + k]);
-      if (h < 0) return false;
-      out = out * 16 + static_cast<std::uint32_t>(h);
-    }
-    i_ += 4;
-    return true;
-  }
-
-  bool string(std::string& out) {
-    if (!eat('"')) return false;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return false;  // RFC 8259 §7: must be escaped
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) return false;
-      char e = s_[i_++];
-      switch (e) {
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case '/':
-          out.push_back('/');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'u': {
-          std::uint32_t cp = 0;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {  // surrogate pair (RFC 8259 §7)
-            std::uint32_t lo = 0;
-            if (!literal("\\u") || !hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return false;
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return false;
-      }
-    }
-    return false;
-  }
-
-  bool number(std::string& out) {
-    size_t start = i_;
-    eat('-');
-    size_t digits = i_;
-    while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '.' || s_[i_] == 'e' ||
-                              s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-'))
-      ++i_;
-    if (i_ == digits) return false;
-    out = s_.substr(start, i_ - start);
-    return true;
-  }
-
-  bool value(Value& v, int depth) {
-    if (depth > kMaxDepth || i_ >= s_.size()) return false;
-    char c = s_[i_];
-    if (c == '"') {
-      v.kind = Value::string;
-      return string(v.text);
-    }
-    if (c == 'n') {
-      v.kind = Value::null;
-      return literal("null");
-    }
-    if (c == 't' || c == 'f') {
-      v.kind = Value::boolean;
-      v.text = c == 't' ? "true" : "false";
-      return literal(v.text);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Value::number;
-      return number(v.text);
-    }
-    if (c == '{' || c == '[') {  // skipped
-      char close = c == '{' ? '}' : ']';
-      ++i_;
-      ws();
-      if (eat(close)) return true;
-      while (true) {
-        ws();
-        if (c == '{') {
-          std::string ignored;
-          if (!string(ignored)) return false;
-          ws();
-          if (!eat(':')) return false;
-          ws();
-        }
-        Value inner;
-        if (!value(inner, depth + 1)) return false;
-        ws();
-        if (eat(',')) continue;
-        return eat(close);
-      }
-    }
-    return false;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-std::optional<std::int64_t> json_integer(const JsonReader::Value& v) {
-  if (v.kind != JsonReader::Value::number) return std::nullopt;
-  std::int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
-  if (ec == std::errc() && ptr == v.text.data() + v.text.size()) return n;
-  double d = 0;  // 12.0, 1e3: whole numbers written as floats by other tools
-  auto [p2, e2] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
-  if (e2 != std::errc() || p2 != v.text.data() + v.text.size() || !std::isfinite(d) || d != std::floor(d) ||
-      std::fabs(d) > 9.0e18)
-    return std::nullopt;
+  if (!v.is_number_float()) return std::nullopt;
+  const double d = v.get<double>();  // 12.0, 1e3: whole numbers written as floats by other tools
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9.0e18) return std::nullopt;
   return static_cast<std::int64_t>(d);
 }
 
+// The flat objects the json format writes. Unknown members (nested objects and arrays included)
+// are ignored so that a later version may add fields; a known member of the wrong type makes the
+// line malformed.
 std::optional<AccessRecord> parse_json(std::string_view line) {
+  const auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return std::nullopt;  // also the "discarded" value of a syntax error
   AccessRecord r;
   bool have_time = false, have_status = false;
-  JsonReader reader(line);
-  using V = JsonReader::Value;
-  auto str = [](const V& v, std::string& out) {
-    if (v.kind == V::null) {
+  auto str = [](const nlohmann::json& v, std::string& out) {
+    if (v.is_null()) {
       out.clear();
       return true;
     }
-    if (v.kind != V::string) return false;
-    out = v.text;
+    if (!v.is_string()) return false;
+    out = v.get<std::string>();
     return true;
   };
-  auto optional_ms = [](const V& v, std::int64_t& out) {
-    if (v.kind == V::null) {
+  auto optional_ms = [](const nlohmann::json& v, std::int64_t& out) {
+    if (v.is_null()) {
       out = -1;
       return true;
     }
@@ -677,7 +478,7 @@ std::optional<AccessRecord> parse_json(std::string_view line) {
     out = *n;
     return true;
   };
-  bool ok = reader.object([&](const std::string& name, const V& v) {
+  auto member = [&](const std::string& name, const nlohmann::json& v) {
     if (name == "client_addr") return str(v, r.client_addr);
     if (name == "method") return str(v, r.method);
     if (name == "target") return str(v, r.target);
@@ -688,15 +489,15 @@ std::optional<AccessRecord> parse_json(std::string_view line) {
     if (name == "upstream_ms") return optional_ms(v, r.upstream_ms);
     if (name == "total_ms") return optional_ms(v, r.total_ms);
     if (name == "key") {
-      if (v.kind == V::null) return true;
-      if (v.kind != V::string) return false;
-      r.key = v.text;
+      if (v.is_null()) return true;
+      if (!v.is_string()) return false;
+      r.key = v.get<std::string>();
       return true;
     }
     if (name == "time") {
       std::optional<UnixMillis> t;
-      if (v.kind == V::string)
-        t = parse_iso8601(v.text);
+      if (v.is_string())
+        t = parse_iso8601(v.get_ref<const std::string&>());
       else
         t = json_integer(v);  // epoch milliseconds
       have_time = t.has_value();
@@ -717,8 +518,11 @@ std::optional<AccessRecord> parse_json(std::string_view line) {
       return true;
     }
     return true;  // unknown member
-  });
-  if (!ok || !have_time || !have_status) return std::nullopt;
+  };
+  for (const auto& [name, v] : doc.items()) {
+    if (!member(name, v)) return std::nullopt;
+  }
+  if (!have_time || !have_status) return std::nullopt;
   return r;
 }
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/json.h"
+#include <nlohmann/json.hpp>
 
 namespace cachefwd::replay {
 namespace {
@@ -41,22 +41,20 @@ std::string temp_path(const std::string& name) {
   return "/tmp/cachefwd-replay-test." + std::to_string(::getpid()) + "." + name;
 }
 
-JsonValue read_json(const std::string& path) {
+nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto v = parse_json(ss.str());
-  EXPECT_TRUE(v) << path << ": " << ss.str();
-  return v ? *v : JsonValue{};
+  auto v = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(v.is_discarded()) << path << ": " << ss.str();
+  return v.is_discarded() ? nlohmann::json{} : v;
 }
 
-double num(const JsonValue& v, std::initializer_list<const char*> path) {
-  const JsonValue* cur = &v;
-  for (const char* p : path) {
-    cur = cur ? cur->get(p) : nullptr;
-  }
+double num(const nlohmann::json& v, std::initializer_list<const char*> path) {
+  const nlohmann::json* cur = &v;
+  for (const char* p : path) cur = cur && cur->is_object() && cur->contains(p) ? &(*cur)[p] : nullptr;
   EXPECT_TRUE(cur && cur->is_number());
-  return cur && cur->is_number() ? cur->number : NAN;
+  return cur && cur->is_number() ? cur->get<double>() : NAN;
 }
 
 struct Entry {
@@ -134,10 +132,11 @@ TEST(LiveReplay, FiveUrlsThreeTimesEachGiveTenHits) {
   EXPECT_EQ(num(doc, {"errors", "connect"}), 0);
   // Bytes: every body size twice from the cache, once from the origin.
   EXPECT_EQ(num(doc, {"cache", "hit_body_bytes"}), 2 * (1000 + 1001 + 1002 + 1003 + 1004));
-  const auto* top = doc.get("replay") ? doc.get("replay")->get("top_missed") : nullptr;
-  ASSERT_TRUE(top && top->is_array());
-  ASSERT_EQ(top->array.size(), 5u);
-  EXPECT_EQ(num(top->array[0], {"misses"}), 1);
+  ASSERT_TRUE(doc.contains("replay") && doc["replay"].contains("top_missed"));
+  const auto& top = doc["replay"]["top_missed"];
+  ASSERT_TRUE(top.is_array());
+  ASSERT_EQ(top.size(), 5u);
+  EXPECT_EQ(num(top[0], {"misses"}), 1);
   EXPECT_NE(r.output.find("top missed URLs"), std::string::npos);
   ::unlink(har.c_str());
   ::unlink(json.c_str());
@@ -188,12 +187,12 @@ TEST(LiveReplay, LiveAndSimulatedHitRatiosAgree) {
   ASSERT_EQ(sim.exit_code, 0) << sim.output;
   const auto l = read_json(live_json);
   const auto s = read_json(sim_json);
-  const auto* results = s.get("results");
-  ASSERT_TRUE(results && results->is_array() && results->array.size() == 1u) << sim.output;
-  const double requests = num(results->array[0], {"requests"});
+  ASSERT_TRUE(s.contains("results") && s["results"].is_array() && s["results"].size() == 1u) << sim.output;
+  const auto* results = &s["results"];
+  const double requests = num((*results)[0], {"requests"});
   EXPECT_EQ(num(l, {"responses"}), requests);
   const double live_hits = num(l, {"cache", "hits"});
-  const double sim_hits = num(results->array[0], {"hits"});
+  const double sim_hits = num((*results)[0], {"hits"});
   // Expected from the capture: /a0-/a3 hit in rounds 2 and 3 (8), /notfound-cc and /expires too (4),
   // /q?x=0 in round 3 (1), the second /short (1) and the final /a3 (1): 15 hits. The no-cache /a0
   // and the stale /short miss; no-store, private, the 404 without freshness and the 503 never hit.
@@ -205,7 +204,7 @@ TEST(LiveReplay, LiveAndSimulatedHitRatiosAgree) {
   std::printf("live hits %.0f, simulated hits %.0f of %.0f requests\n", live_hits, sim_hits, requests);
   EXPECT_NEAR(live_ratio, sim_ratio, 0.05) << "live " << live_hits << " sim " << sim_hits << "\n"
                                            << live.output;
-  EXPECT_NEAR(num(l, {"cache", "byte_hit_ratio"}), num(results->array[0], {"byte_hit_ratio"}), 0.05);
+  EXPECT_NEAR(num(l, {"cache", "byte_hit_ratio"}), num((*results)[0], {"byte_hit_ratio"}), 0.05);
   ::unlink(har.c_str());
   ::unlink(live_json.c_str());
   ::unlink(sim_json.c_str());
@@ -233,7 +232,7 @@ TEST(LiveReplay, AccessLogLiveAndSimulatedAgreeWithATtl) {
   const auto s = read_json(path + ".sim.json");
   const auto l = read_json(path + ".live.json");
   // /p0../p2 (200) miss once then hit twice each; /p3 (500) is never stored: 6 hits of 12.
-  EXPECT_EQ(num(s.get("results")->array[0], {"hits"}), 6);
+  EXPECT_EQ(num(s["results"][0], {"hits"}), 6);
   EXPECT_EQ(num(l, {"cache", "hits"}), 6) << live.output;
   EXPECT_EQ(num(l, {"responses"}), 12);
   // --strict turns the malformed line into a failure.
@@ -321,7 +320,7 @@ TEST(ReplayInputs, EmptyAndRandomInputsExitNonZeroWithAReason) {
 TEST(ReplayInputs, HttpsOnlyCaptureThroughAProxySaysWhyAndSuggestsTheEmbeddedOrigin) {
   REQUIRE_BINARY();
   const auto har = write_har("https.har", {{0, "GET", "https://a.example/x", 200, {}},
-                                          {0.1, "GET", "https://a.example/y", 200, {}}});
+                                           {0.1, "GET", "https://a.example/y", 200, {}}});
   // Port 1 on loopback: nothing is sent, since nothing is replayable.
   const auto r = run("replay '" + har + "' --proxy 127.0.0.1:1");
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -355,10 +354,9 @@ TEST(ReplayInputs, AccessLogsAutoDetectAsCapturesSoTtlApplies) {
 TEST(ReplayInputs, NonsenseCombinationsAreUsageErrors) {
   REQUIRE_BINARY();
   const auto har = write_har("usage.har", {{0, "GET", "http://a.example/x", 200, {}}});
-  for (const std::string& args : {"replay --simulate '" + har + "' --quiet",
-                                 "replay '" + har + "' --plot /tmp/never.svg",
-                                 "replay --simulate '" + har + "' --cache-size 0",
-                                 "replay --simulate '" + har + "' --policy lfu"}) {
+  for (const std::string& args :
+       {"replay --simulate '" + har + "' --quiet", "replay '" + har + "' --plot /tmp/never.svg",
+        "replay --simulate '" + har + "' --cache-size 0", "replay --simulate '" + har + "' --policy lfu"}) {
     const auto r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
     EXPECT_EQ(r.output.rfind("cachefwd replay: ", 0), 0u) << args << "\n" << r.output;
