@@ -11,7 +11,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "http/http_date.h"
-#include "metrics/access_log.h"
+#include "metrics/access_log_reader.h"
 
 namespace cachefwd::replay {
 

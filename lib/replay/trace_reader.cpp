@@ -1,7 +1,7 @@
 #include "replay/trace_reader.h"
 
 #include "base/time.h"
-#include "metrics/access_log.h"
+#include "metrics/access_log_reader.h"
 
 #include <array>
 #include <cstring>

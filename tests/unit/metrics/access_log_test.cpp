@@ -2,7 +2,7 @@
 // "%{Referer}i" "%{User-agent}i"`) extended with cache= and upstream_ms=, the json format, and the
 // parser that reads both plus plain nginx/Apache logs. Epoch values were computed with GNU date(1),
 // e.g. `date -u -d "2000-10-10 20:55:36" +%s` = 971211336.
-#include "metrics/access_log.h"
+#include "metrics/access_log_reader.h"
 
 #include <gtest/gtest.h>
 
