@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "commands.h"
 #include "proxy/admin_server.h"
+#include "proxy/config_file.h"
 #include "proxy/server.h"
 #include "rules/rule.h"
 #include "metrics/access_log.h"
@@ -296,27 +297,25 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
   ServeFlags flags;
   parse(argv, flags, first);
   if (flags.config.empty()) return flags;
-  std::vector<CLI::ConfigItem> items;
+  std::vector<cachefwd::proxy::ConfigSetting> items;
   try {
-    items = CLI::ConfigTOML().from_file(flags.config);
-  } catch (const CLI::Error& e) {
-    throw ConfigError(fmt::format("--config {}: {}", flags.config, e.what()));
+    items = cachefwd::proxy::read_config_file(flags.config);
+  } catch (const cachefwd::proxy::ConfigFileError& e) {
+    throw ConfigError(fmt::format("--config {}", e.what()));
   }
   std::vector<std::string> args;
   for (auto& item : items) {
-    if (item.name == "++" || item.name == "--" || item.inputs.empty()) continue;  // section markers
-    if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == "serve"))
-      throw ConfigError(fmt::format("--config {}: unknown section [{}]", flags.config, item.parents[0]));
     if (item.name == "config" || item.name == "dump-config" || item.name == "help-rules") continue;
     auto* opt = first.get_option_no_throw("--" + item.name);
-    if (!opt) throw ConfigError(fmt::format("--config {}: unknown setting '{}'", flags.config, item.name));
+    if (!opt)
+      throw ConfigError(fmt::format("--config {}:{}: unknown setting '{}'", flags.config, item.line, item.name));
     if (opt->count() > 0) continue;  // given on the command line: that wins
     if (item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
         item.name == "cache-set-cookie") {  // flags: on when true
-      if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "1")) args.push_back("--" + item.name);
+      if (item.values.size() == 1 && (item.values[0] == "true" || item.values[0] == "1")) args.push_back("--" + item.name);
       continue;
     }
-    for (auto& v : item.inputs) {
+    for (auto& v : item.values) {
       args.push_back("--" + item.name);
       args.push_back(v);
     }

@@ -240,6 +240,28 @@ TEST(Config, FileSettingsApplyAndTheCommandLineWins) {
   std::remove(path.c_str());
 }
 
+TEST(Config, BrokenFilesAndDirectoriesAreRefusedWithFileAndLine) {
+  std::string out;
+  EXPECT_EQ(run_cachefwd({"serve", "--config", "/tmp", "--dump-config"}, out), 2);
+  EXPECT_NE(out.find("cachefwd serve: --config /tmp: is a directory"), std::string::npos) << out;
+  std::string path = temp_path("broken.toml");
+  {
+    std::ofstream f(path);
+    f << "ttl = \"60s\"\nlisten = [\"127.0.0.1:3128\"\n";
+  }
+  EXPECT_EQ(run_cachefwd({"serve", "--config", path, "--dump-config"}, out), 2);
+  // The array that never closes: toml++ reports the end of line 2, where its `]` is missing.
+  EXPECT_NE(out.find("--config " + path + ":2:"), std::string::npos) << out;
+  {
+    std::ofstream f(path);
+    f << "listen = [\n  \"127.0.0.1:3999\",\n]\nttl = \"1m30s\"\n";
+  }
+  EXPECT_EQ(run_cachefwd({"serve", "--config", path, "--dump-config"}, out), 0) << out;
+  EXPECT_NE(out.find("listen = [\"127.0.0.1:3999\"]"), std::string::npos) << out;
+  EXPECT_NE(out.find("ttl = \"1m30s\""), std::string::npos) << out;
+  std::remove(path.c_str());
+}
+
 TEST(Signals, SighupWithABrokenConfigKeepsTheOldOne) {
   CachedOrigin o;
   std::string path = temp_path("reload.toml");
