@@ -9,11 +9,13 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "http/cache_status.h"
 
 namespace cachefwd::load {
 
@@ -61,9 +63,9 @@ struct Conn {
   // header capture: only Cache-Status / X-Cache matter
   std::string field;
   bool in_value = false;
-  bool capture = false;
-  bool saw_status = false;
-  std::string cache_status;
+  // The field being captured (nullptr: none), and what each field said (nullopt: absent).
+  std::optional<std::string>* capture = nullptr;
+  std::optional<std::string> cache_status, x_cache;
   std::uint64_t body = 0;
 };
 
@@ -137,9 +139,9 @@ int on_message_begin(http_parser* p) {
   auto* c = conn_of(p);
   c->field.clear();
   c->in_value = false;
-  c->capture = false;
-  c->saw_status = false;
-  c->cache_status.clear();
+  c->capture = nullptr;
+  c->cache_status.reset();
+  c->x_cache.reset();
   c->body = 0;
   return 0;
 }
@@ -147,7 +149,7 @@ int on_header_field(http_parser* p, const char* at, std::size_t len) {
   auto* c = conn_of(p);
   if (c->in_value) {
     c->in_value = false;
-    c->capture = false;
+    c->capture = nullptr;
     c->field.clear();
   }
   c->field.append(at, len);
@@ -158,13 +160,18 @@ int on_header_value(http_parser* p, const char* at, std::size_t len) {
   if (!c->in_value) {
     c->in_value = true;
     // RFC 9211 Cache-Status; X-Cache is what squid, varnish setups and CDNs send instead.
-    c->capture = iequals(c->field, "cache-status") || iequals(c->field, "x-cache");
+    c->capture = iequals(c->field, "cache-status") ? &c->cache_status
+                 : iequals(c->field, "x-cache")    ? &c->x_cache
+                                                   : nullptr;
     if (c->capture) {
-      c->saw_status = true;
-      if (!c->cache_status.empty()) c->cache_status += ", ";
+      // Field lines of one name are one comma-separated list (RFC 9110 §5.3).
+      if (*c->capture)
+        **c->capture += ", ";
+      else
+        c->capture->emplace();
     }
   }
-  if (c->capture) c->cache_status.append(at, len);
+  if (c->capture) (*c->capture)->append(at, len);
   return 0;
 }
 int on_headers_complete(http_parser* p) {
@@ -183,13 +190,6 @@ int on_message_complete(http_parser* p) {
   return 0;
 }
 
-bool contains_hit(const std::string& s) {
-  for (std::size_t i = 0; i + 3 <= s.size(); ++i) {
-    if (ascii_lower(s[i]) == 'h' && ascii_lower(s[i + 1]) == 'i' && ascii_lower(s[i + 2]) == 't') return true;
-  }
-  return false;
-}
-
 void Engine::complete(Conn* c) {
   if (c->inflight.empty()) return;  // an unsolicited response: ignore it
   const Inflight f = c->inflight.front();
@@ -204,8 +204,9 @@ void Engine::complete(Conn* c) {
   interval.record(lat);
   r.body_bytes += c->body;
   cur.body_bytes += c->body;
-  if (c->saw_status) {
-    if (contains_hit(c->cache_status)) {
+  const auto outcome = http::cache_outcome(c->cache_status, c->x_cache);
+  if (outcome != http::CacheOutcome::unknown) {
+    if (outcome == http::CacheOutcome::hit) {
       ++r.hits;
       ++cur.hits;
       r.hit_latency.record(lat);
