@@ -18,6 +18,7 @@
 
 #include "base/strings.h"
 #include "cache/policy/config.h"
+#include "cli.h"
 #include "commands.h"
 #include "load/input_file.h"
 #include "load/live_replay.h"
@@ -33,11 +34,7 @@ namespace replay = cachefwd::replay;
 namespace report = cachefwd::report;
 namespace load = cachefwd::load;
 
-// A mistake in the command line: exit status 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using cli::UsageError;
 
 struct Options {
   std::string file;
@@ -58,22 +55,13 @@ struct Options {
   std::string proxy, url, origin;
   int connections = 1;
   double speed = 0, rate = 0;
-  double timeout_s = 10;
+  std::string timeout = "10s";
   int top = 10;
 };
 
 void say(const std::string& line) { std::fprintf(stderr, "cachefwd replay: %s\n", line.c_str()); }
 
-// Writes `text` to `path`, or to standard output for "-".
-void write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fputs(text.c_str(), stdout);
-    return;
-  }
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
+using cli::write_output;
 
 std::string base_name(const std::string& path) {
   const auto slash = path.find_last_of('/');
@@ -247,7 +235,8 @@ int run_live(const Options& o) {
   spec.connections = o.connections;
   spec.speed = o.speed;
   spec.rate = o.rate;
-  spec.timeout_s = o.timeout_s;
+  spec.timeout_s = static_cast<double>(cachefwd::parse_duration_ms(o.timeout).value_or(10'000)) / 1000.0;
+  if (spec.timeout_s <= 0) throw UsageError("--timeout must be more than 0");
   spec.top = static_cast<size_t>(std::max(0, o.top));
   spec.strict = o.strict;
 
@@ -284,58 +273,78 @@ void register_replay(CLI::App& app) {
                                      "capture or cache trace offline");
   sub->add_option("file", opts->live_file,
                   "Capture to replay live (HAR or access log); without --proxy/--url the run is hermetic: an "
-                  "embedded origin answers each request as recorded, through an embedded cachefwd serve");
+                  "embedded origin answers each request as recorded, through an embedded cachefwd serve")
+      ->type_name("FILE");
   sub->add_option(
-      "--simulate", opts->file,
-      "Simulate this file offline instead: a cache trace (sizes only), or a HAR / access log with "
-      "RFC 9111 semantics (xz-compressed files are piped through xz -dc)");
+         "--simulate", opts->file,
+         "Simulate this file offline instead: a cache trace (sizes only), or a HAR / access log with "
+         "RFC 9111 semantics (xz-compressed files are piped through xz -dc)")
+      ->type_name("FILE");
   sub->add_option("--format", opts->format,
                   "auto|har|log (common, combined, cachefwd combined or json)|oracle-general|scarab|cache2k|"
-                  "adaptsize|csv|apache (apache and the trace formats: sizes only)")
-      ->capture_default_str();
+                  "adaptsize|csv|apache (apache and the trace formats: sizes only; auto reads access logs as "
+                  "logs, with HTTP semantics)")
+      ->capture_default_str()
+      ->type_name("FORMAT");
   sub->add_option(
-         "--cache-size", opts->sizes,
+         "--cache-size,--max-bytes", opts->sizes,
          "Comma-separated sizes: bytes (128MiB,1GiB) or % of the footprint (1%,10%); traces default to "
          "10%, HAR/logs to 256MiB (serve's default); live: the embedded serve's --max-bytes (first)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->type_name("SIZE[,SIZE..]");
   sub->add_option(
          "--policy", opts->policies,
          "Comma-separated: lru,fifo,sieve,s3fifo,s3fifo-warm,belady (traces; HAR/logs default lru, no "
          "belady); live: the embedded serve's --policy (first)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->type_name("POLICY[,POLICY..]");
   sub->add_option("--ttl", opts->ttl,
                   "HAR/logs: lifetime of storable responses without their own (serve --ttl); logs record no "
                   "Cache-Control, so with 0 nothing of theirs is stored")
-      ->capture_default_str();
-  sub->add_option("--json", opts->json, "Also write the results as JSON to this file");
+      ->capture_default_str()
+      ->check(cli::duration())
+      ->type_name("DURATION");
+  sub->add_option("--json", opts->json, "Also write the results as JSON to FILE (- = stdout)")
+      ->type_name("FILE");
   sub->add_option("--plot", opts->plot,
                   "With --simulate: write the miss-ratio curve (miss and byte miss ratio per policy against "
-                  "cache size) as SVG to this file");
+                  "cache size) as SVG to FILE")
+      ->type_name("FILE");
   sub->add_flag("--ignore-obj-size", opts->unit_sizes, "Every object has size 1: cache sizes count objects");
-  sub->add_flag("--quiet", opts->quiet, "No table on stdout (with --json)");
+  sub->add_flag("-q,--quiet", opts->quiet, "No table on stdout (with --json)");
   sub->add_flag("--strict", opts->strict, "Malformed lines or entries are fatal (exit 1) instead of skipped");
-  sub->add_option("--proxy", opts->proxy,
-                  "Live: send absolute-form requests through this forward proxy HOST:PORT");
-  sub->add_option("--url", opts->url, "Live: send origin-form requests to this gateway base URL");
+  sub->add_option("--proxy", opts->proxy, "Live: send absolute-form requests through this forward proxy")
+      ->check(cli::address())
+      ->type_name("ADDR:PORT");
+  sub->add_option("--url", opts->url, "Live: send origin-form requests to this gateway base URL")
+      ->type_name("URL");
   sub->add_option(
-      "--origin", opts->origin,
-      "Live: rewrite every URL to this origin: embedded (an in-process origin answering each request "
-      "with the recorded status, size and Cache-Control) or http://HOST:PORT");
+         "--origin", opts->origin,
+         "Live: rewrite every URL to this origin: embedded (an in-process origin answering each request "
+         "with the recorded status, size and Cache-Control) or http://HOST:PORT")
+      ->type_name("embedded|URL");
   sub->add_option(
-         "--connections", opts->connections,
+         "-c,--connections", opts->connections,
          "Live: concurrent connections, each taking the next request in capture order (1 = sequential)")
-      ->capture_default_str();
-  sub->add_option("--speed", opts->speed,
-                  "Live: recorded timing, sped up by this factor (2 = twice as fast)");
-  sub->add_option("--rate", opts->rate, "Live: requests per second, in capture order");
-  sub->add_option("--timeout", opts->timeout_s, "Live: per-request timeout, seconds")->capture_default_str();
+      ->capture_default_str()
+      ->check(cli::at_least(1));
+  sub->add_option("--speed", opts->speed, "Live: recorded timing, sped up by this factor (2 = twice as fast)")
+      ->check(cli::at_least(0));
+  sub->add_option("-R,--rate", opts->rate, "Live: requests per second, in capture order")
+      ->check(cli::at_least(0));
+  sub->add_option("--timeout", opts->timeout, "Live: per-request timeout")
+      ->capture_default_str()
+      ->check(cli::duration())
+      ->type_name("DURATION");
   sub->add_option("--top", opts->top, "Live: how many of the most missed URLs to list")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cli::at_least(0));
   sub->callback([opts, sub] {
     opts->sizes_given = sub->count("--cache-size") > 0;
     opts->policies_given = sub->count("--policy") > 0;
     try {
-      if (opts->quiet && opts->json.empty()) throw UsageError("--quiet without --json would print nothing");
+      if (opts->quiet && opts->json.empty() && opts->plot.empty())
+        throw UsageError("--quiet without --json or --plot would print nothing");
       if (!opts->plot.empty() && opts->file.empty())
         throw UsageError("--plot draws the miss-ratio curve of --simulate; give --simulate FILE");
       if (!opts->file.empty() && !opts->live_file.empty())
@@ -349,10 +358,10 @@ void register_replay(CLI::App& app) {
       }
     } catch (const UsageError& e) {
       say(e.what());
-      g_exit_code = 2;
+      g_exit_code = cli::kExitUsage;
     } catch (const std::exception& e) {
       say(e.what());
-      g_exit_code = 1;
+      g_exit_code = cli::kExitRuntime;
     }
   });
 }

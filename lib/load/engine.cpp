@@ -88,6 +88,7 @@ struct Engine {
   bool measuring = false, stopping = false;
   std::uint64_t issued_measured = 0;
   std::uint64_t total_inflight = 0;
+  bool ever_connected = false;
   // open model
   int tfd = -1;
   uv_poll_t tpoll{};
@@ -353,6 +354,7 @@ void on_connect(uv_connect_t* req, int status) {
     return;
   }
   c->connected = true;
+  e->ever_connected = true;
   uv_tcp_nodelay(&c->tcp, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, read_cb);
   e->pump(c);
@@ -483,6 +485,12 @@ void Engine::on_tick() {
       close_conn(c, false);
     }
   }
+  // A target that refuses every connection for a whole --timeout will not start answering: stop
+  // rather than retry for the rest of the run (bench then reports the connect errors, exit 1).
+  if (!ever_connected && r.err_connect > 0 && now - t_start > static_cast<std::uint64_t>(o.timeout_s * 1e9)) {
+    stop();
+    return;
+  }
   maybe_finish();
 }
 
@@ -544,7 +552,7 @@ LoadResult run_load(const Workload& workload, const LoadOptions& opts) {
     throw std::runtime_error("connections and pipeline must be >= 1");
   Engine e(workload, opts);
   if (!to_sockaddr(opts.connect_to, e.addr)) {
-    throw std::runtime_error("target host must be a numeric address or localhost: " + opts.connect_to.host);
+    throw std::runtime_error("cannot resolve the target host " + opts.connect_to.host);
   }
   auto& s = e.settings;
   s.on_message_begin = on_message_begin;

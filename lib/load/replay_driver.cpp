@@ -253,7 +253,7 @@ std::string build_request(const ReplayRequest& r, bool absolute_form) {
 ReplayResult run_replay(const std::vector<ReplayRequest>& requests, const ReplayOptions& opts) {
   sockaddr_storage addr{};
   if (!to_sockaddr(opts.connect_to, addr))
-    throw std::runtime_error("not a numeric address: " + opts.connect_to.authority());
+    throw std::runtime_error("cannot resolve " + opts.connect_to.authority());
   ReplayResult res;
   res.outcomes.resize(requests.size());
   const int nthreads =
