@@ -1,8 +1,10 @@
 #include "metrics/access_log.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "base/strings.h"
+#include "http/cache_status.h"
 #include "http/http_date.h"
 #include "metrics/json_writer.h"
 
@@ -92,7 +94,7 @@ std::string format_combined(const AccessRecord& r) {
   out += "\" \"";
   append_field(out, r.user_agent, false);
   out += "\" cache=";
-  append_field(out, r.cache_status, true);
+  append_field(out, cache_status_token(r.cache_status), true);
   out += " upstream_ms=";
   if (r.upstream_ms < 0)
     out.push_back('-');
@@ -126,12 +128,39 @@ std::string format_json(const AccessRecord& r) {
     w.null();
   else
     w.value(r.total_ms);
-  if (r.key) w.member("key", *r.key);
+  if (r.key) {
+    // The key's parts are joined with an internal separator byte (cache/key); a log shows spaces.
+    std::string key = *r.key;
+    std::replace(key.begin(), key.end(), '\x1f', ' ');
+    w.member("key", key);
+  }
   w.end_object();
   return w.take();
 }
 
 }  // namespace
+
+std::string cache_status_token(std::string_view cache_status) {
+  if (cache_status.empty()) return {};
+  // The proxy logs its value without the cache name ("hit; ttl=3"): give it one back.
+  const std::string value = cache_status.starts_with("cachefwd") ? std::string(cache_status)
+                                                                 : "cachefwd; " + std::string(cache_status);
+  const auto list = http::parse_cache_status(value);
+  if (!list || list->empty()) return std::string(cache_status);
+  const auto& e = list->back();
+  std::string out;
+  if (e.hit) {
+    out = e.ttl && *e.ttl < 0 ? "hit-stale" : "hit";
+  } else if (!e.fwd.empty()) {
+    out = e.fwd == "uri-miss" ? "miss" : e.fwd;
+  } else {
+    return std::string(cache_status);
+  }
+  if (e.stored) out += "+stored";
+  if (e.collapsed) out += "+collapsed";
+  if (!e.detail.empty()) out += ":" + e.detail;
+  return out;
+}
 
 std::optional<AccessLogFormat> parse_access_log_format(std::string_view name) {
   if (name == "combined") return AccessLogFormat::combined;

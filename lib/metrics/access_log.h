@@ -29,6 +29,14 @@
 
 namespace cachefwd::metrics {
 
+// The cache= token of a combined line: the Cache-Status parameters as one readable word without
+// spaces, so the field needs no escaping: "hit", "hit-stale" (served past its lifetime), the fwd
+// reason ("miss" for uri-miss, "vary-miss", "stale", "bypass", "method", "request", "partial"),
+// then "+stored" / "+collapsed" and ":detail" ("miss+stored", "bypass:no-store",
+// "miss:too-large"). `cache_status` is our Cache-Status value with or without the cache name; a
+// value that is not one is written as it is (escaped).
+std::string cache_status_token(std::string_view cache_status);
+
 struct AccessRecord {
   std::string client_addr;
   UnixMillis time = 0;  // when the request arrived

@@ -216,7 +216,7 @@ TEST(AccessLog, OneLinePerResponseWithCacheStatus) {
   EXPECT_TRUE(std::regex_search(lines[0], std::regex("^127\\.0\\.0\\.1 - - \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:"))) << lines[0];
   EXPECT_NE(lines[0].find("\"GET " + o.origin.url("/log") + " HTTP/1.1\" 200 "), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("\"test-agent/1\""), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("fwd=uri-miss"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(" cache=miss+stored "), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("cache=hit"), std::string::npos) << lines[1];
   std::remove(path.c_str());
 }
