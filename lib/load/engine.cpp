@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -89,6 +90,7 @@ struct Engine {
   std::uint64_t issued_measured = 0;
   std::uint64_t total_inflight = 0;
   bool ever_connected = false;
+  std::uint64_t last_progress_ns = 0;
   // open model
   int tfd = -1;
   uv_poll_t tpoll{};
@@ -105,6 +107,9 @@ struct Engine {
   Engine(const Workload& w, const LoadOptions& opts)
       : wl(w), o(opts), rng(opts.seed * 0x9e3779b97f4a7c15ull + 7) {}
 
+  std::uint64_t sample_ms() const {
+    return static_cast<std::uint64_t>(std::clamp(o.sample_s, 0.05, 10.0) * 1000.0);
+  }
   bool limit_reached() const { return o.requests && issued_measured >= o.requests; }
   bool can_issue() const { return !stopping && !limit_reached(); }
 
@@ -453,7 +458,9 @@ void Engine::emit_sample(std::uint64_t now) {
     r.rss_max = std::max(r.rss_max, cur.rss_bytes);
   }
   r.series.push_back(cur);
-  if (o.progress) {
+  // The live line once a second, whatever the sample interval.
+  if (o.progress && now - last_progress_ns >= 1'000'000'000ull) {
+    last_progress_ns = now;
     const double secs = static_cast<double>(now - interval_start) / 1e9;
     const auto classified = cur.hits + cur.misses;
     std::string line = fmt::format("\r[{:6.1f}s] {:>10.0f} req/s  p99 {:>8.3f} ms", cur.t_s,
@@ -508,7 +515,7 @@ void Engine::start_measuring() {
         auto* e = static_cast<Engine*>(t->data);
         e->emit_sample(uv_hrtime());
       },
-      1000, 1000);
+      sample_ms(), sample_ms());
   interval.reset();
   cur = Sample{};
   if (o.rss_pid > 0) r.rss_max = r.rss_start = read_rss_bytes(o.rss_pid);

@@ -1,6 +1,7 @@
 #include "load/report.h"
 
 #include "metrics/json_writer.h"
+#include "report/chart.h"
 
 #include <nlohmann/json.hpp>
 
@@ -331,88 +332,49 @@ std::string render_json(const BenchReport& rep) {
 
 std::string render_svg(const BenchReport& rep) {
   const LoadResult& r = rep.result;
-  constexpr int W = 900, H = 360, L = 70, R = 60, T = 30, B = 50;
-  const int pw = W - L - R, ph = H - T - B;
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      W, 2 * H);
-  // Panel 1: percentile spectrum, x = log10(1/(1-q)) from q=0 to 99.999%.
-  double ymax = 0;
-  for (const auto& c : latency_classes(r))
-    ymax = std::max(ymax, static_cast<double>(c.h->percentile(99.999)) / 1e6);
-  if (ymax <= 0) ymax = 1;
-  const double xmax = 5;  // 99.999%
-  auto px = [&](double x) { return L + x / xmax * pw; };
-  auto py = [&](double y, double top) { return T + ph - y / top * ph; };
-  s += fmt::format("<text x=\"{}\" y=\"18\" font-weight=\"bold\">latency by percentile ({})</text>\n", L,
-                   rep.info.target);
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
-                   T, pw, ph);
+  // Panel 1: the percentile spectrum, x = log10(1/(1-q)) so that each further nine gets as much
+  // room as the first 90%.
+  report::ChartPanel spectrum;
+  spectrum.title = "latency by percentile: " + rep.info.target;
+  spectrum.x.title = "percentile";
+  spectrum.x.max = 5;
   const char* labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
-  for (int k = 0; k <= 5; ++k) {
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(k), T + ph + 16,
-                     labels[k]);
-  }
-  for (int k = 0; k <= 4; ++k) {
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2f} ms</text>\n", L - 4,
-                     py(ymax * k / 4, ymax) + 4, ymax * k / 4);
-  }
-  const char* colours[] = {"#222", "#2a7", "#d52"};
+  for (int k = 0; k <= 5; ++k) spectrum.x.ticks.emplace_back(k, labels[k]);
+  spectrum.y.title = "latency (ms)";
+  const char* colours[] = {"#222222", "#2ca02c", "#d62728"};
   int ci = 0;
   for (const auto& c : latency_classes(r)) {
-    if (c.h->count() > 0) {
-      std::string pts;
-      for (int k = 0; k <= 200; ++k) {
-        const double x = xmax * k / 200;
-        const double q = 100.0 * (1 - std::pow(10.0, -x));
-        pts += fmt::format("{:.1f},{:.1f} ", px(x), py(static_cast<double>(c.h->percentile(q)) / 1e6, ymax));
-      }
-      s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                       colours[ci], pts);
-      s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 10, T + 16 + 14 * ci,
-                       colours[ci], c.name);
+    report::ChartLine line{c.name, colours[ci++], {}, false, false};
+    if (c.h->count() == 0) continue;
+    for (int k = 0; k <= 250; ++k) {
+      const double x = 5.0 * k / 250;
+      const double q = 100.0 * (1 - std::pow(10.0, -x));
+      line.points.emplace_back(x, static_cast<double>(c.h->percentile(q)) / 1e6);
     }
-    ++ci;
+    spectrum.lines.push_back(std::move(line));
   }
-  // Panel 2: throughput (left axis) and hit ratio (right axis, 0..100%) per second.
-  const int T2 = H + T;
-  double rmax = 1, tmax = 1;
-  for (const auto& x : r.series) {
-    rmax = std::max(rmax, static_cast<double>(x.responses));
-    tmax = std::max(tmax, x.t_s);
-  }
-  auto qx = [&](double t) { return L + t / tmax * pw; };
-  auto qy = [&](double v, double top) { return T2 + ph - v / top * ph; };
-  s += fmt::format(
-      "<text x=\"{}\" y=\"{}\" font-weight=\"bold\">responses per second (black), hit ratio (green)</text>\n",
-      L, T2 - 12);
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
-                   T2, pw, ph);
-  std::string thr, hit;
+  // Panel 2: throughput (left axis) and hit ratio (right axis) per sample interval.
+  report::ChartPanel time;
+  time.title = "throughput and hit ratio over time";
+  time.x.title = "time since the start of measurement (s)";
+  time.y.title = "throughput (req/s)";
+  time.y_right.title = "hit ratio (%)";
+  time.y_right.max = 100;
+  time.y_right.suffix = "%";
+  report::ChartLine thr{"throughput (req/s)", "#1f77b4", {}, false, false};
+  report::ChartLine hit{"hit ratio (%)", "#2ca02c", {}, true, true};
   double prev_t = 0;
   for (const auto& x : r.series) {
     const double dt = std::max(1e-3, x.t_s - prev_t);
     prev_t = x.t_s;
-    thr += fmt::format("{:.1f},{:.1f} ", qx(x.t_s), qy(static_cast<double>(x.responses) / dt, rmax));
-    if (x.hits + x.misses) {
-      hit += fmt::format("{:.1f},{:.1f} ", qx(x.t_s),
-                         qy(static_cast<double>(x.hits) / static_cast<double>(x.hits + x.misses), 1.0));
-    }
+    thr.points.emplace_back(x.t_s, static_cast<double>(x.responses) / dt);
+    if (x.hits + x.misses)
+      hit.points.emplace_back(x.t_s,
+                              100.0 * static_cast<double>(x.hits) / static_cast<double>(x.hits + x.misses));
   }
-  s += fmt::format("<polyline fill=\"none\" stroke=\"#222\" stroke-width=\"1.5\" points=\"{}\"/>\n", thr);
-  s += fmt::format("<polyline fill=\"none\" stroke=\"#2a7\" stroke-width=\"1.5\" points=\"{}\"/>\n", hit);
-  for (int k = 0; k <= 4; ++k) {
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0f}</text>\n", L - 4,
-                     qy(rmax * k / 4, rmax) + 4, rmax * k / 4);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}%</text>\n", L + pw + 4, qy(0.25 * k, 1.0) + 4, 25 * k);
-  }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds</text>\n", L + pw / 2,
-                   T2 + ph + 30);
-  s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n", qx(tmax),
-                   T2 + ph + 16, tmax);
-  s += "</svg>\n";
-  return s;
+  time.lines.push_back(std::move(thr));
+  if (!hit.points.empty()) time.lines.push_back(std::move(hit));
+  return report::render_chart_svg({spectrum, time});
 }
 
 }  // namespace cachefwd::load
