@@ -124,6 +124,9 @@ int run_capture_simulate(const Options& o, replay::HttpFormat format) {
   spec.ttl_text = o.ttl;
   // serve's defaults (256 MiB, LRU) unless asked: the question is usually "what would my proxy do".
   spec.sizes = cache_sizes(o.sizes_given ? o.sizes : "256MiB");
+  if (o.policies_given && policy_list(o.policies, true).size() != policy_list(o.policies, false).size())
+    throw UsageError(
+        "belady needs every request's future: it simulates traces, not HAR files or access logs");
   spec.policies = policy_list(o.policies_given ? o.policies : "lru", false);
   spec.clock = steady_seconds();
   const auto res = replay::simulate_capture(spec);
