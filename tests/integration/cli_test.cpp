@@ -102,6 +102,13 @@ TEST(Cli, HostNamesAndJsonToStandardOutput) {
   EXPECT_NE(o.output.find("\"hits\":5"), std::string::npos) << o.output;
 }
 
+TEST(Cli, UnreadableInputsAreRuntimeErrors) {
+  expect_one_line_error(cachefwd({"replay", "--simulate", "/tmp"}), "replay", 1, "/tmp is a directory");
+  expect_one_line_error(cachefwd({"replay", "--simulate", "/nonexistent/trace.csv"}), "replay", 1,
+                        "cannot open");
+  expect_one_line_error(cachefwd({"serve", "--config", "/tmp"}), "serve", 2, "is a directory");
+}
+
 TEST(Cli, AnUnreachableTargetIsARuntimeErrorThatSaysSo) {
   // Port 1 on loopback refuses; bench gives up after one --timeout instead of retrying for the run.
   const auto o = cachefwd(
