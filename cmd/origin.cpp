@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "cli.h"
 #include "commands.h"
 #include "load/origin.h"
 
@@ -39,19 +40,23 @@ struct OriginFlags {
 
 void register_origin(CLI::App& app) {
   auto flags = std::make_shared<OriginFlags>();
-  auto* cmd = app.add_subcommand("origin", "run a configurable HTTP/1.1 test origin");
-  cmd->add_option("--listen", flags->listen, "address:port to listen on (port 0: any)")
-      ->capture_default_str();
-  cmd->add_option("--default-size", flags->default_size, "body size when the URL gives none")
-      ->capture_default_str();
+  auto* cmd = app.add_subcommand("origin", "Run a configurable HTTP/1.1 test origin");
+  cmd->add_option("--listen", flags->listen, "Address to listen on (port 0: any free port)")
+      ->capture_default_str()
+      ->check(cli::address())
+      ->type_name("ADDR:PORT");
+  cmd->add_option("--default-size", flags->default_size, "Body size when the URL gives none")
+      ->capture_default_str()
+      ->check(cli::size())
+      ->type_name("SIZE");
   cmd->footer(kSchemeHelp);
   cmd->callback([flags] {
     using namespace cachefwd;
     const auto where = load::parse_host_port(flags->listen);
     const auto size = parse_size(flags->default_size);
     if (!where || !size) {
-      fmt::print(stderr, "origin: bad --listen or --default-size\n");
-      g_exit_code = 2;
+      fmt::print(stderr, "cachefwd origin: --listen wants ADDR:PORT (got '{}')\n", flags->listen);
+      g_exit_code = cli::kExitUsage;
       return;
     }
     std::signal(SIGPIPE, SIG_IGN);  // libuv writes without MSG_NOSIGNAL (style.md §11)
@@ -60,8 +65,8 @@ void register_origin(CLI::App& app) {
     opts.default_size = *size;
     load::Origin origin(loop, opts);
     if (const int rc = origin.listen(*where); rc != 0) {
-      fmt::print(stderr, "origin: cannot listen on {}: {}\n", flags->listen, uv_strerror(rc));
-      g_exit_code = 1;
+      fmt::print(stderr, "cachefwd origin: cannot listen on {}: {}\n", flags->listen, uv_strerror(rc));
+      g_exit_code = cli::kExitRuntime;
       return;
     }
     fmt::print("origin listening on {}\n", load::HostPort{where->host, origin.port()}.authority());

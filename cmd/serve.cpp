@@ -10,8 +10,10 @@
 #include <stdexcept>
 
 #include "base/strings.h"
+#include "cli.h"
 #include "commands.h"
 #include "proxy/admin_server.h"
+#include "proxy/config_file.h"
 #include "proxy/server.h"
 #include "rules/rule.h"
 #include "metrics/access_log.h"
@@ -70,6 +72,8 @@ struct ServeFlags {
   std::string allow_purge;
   std::string allow_dest;
   std::string deny_dest;
+  bool quiet = false;
+  bool verbose = false;
 };
 
 // argv as given, for re-reading the configuration on SIGHUP with the same overrides.
@@ -83,7 +87,7 @@ struct ConfigError : std::runtime_error {
 
 std::int64_t duration_flag(const char* name, const std::string& v) {
   auto ms = cachefwd::parse_duration_ms(v);
-  if (!ms) fail(fmt::format("{} wants a duration such as 30s, 500ms, 5m (got '{}')", name, v));
+  if (!ms) fail(fmt::format("{} wants a duration such as 30s, 1m30s, 1.5s or 500ms (got '{}')", name, v));
   return *ms;
 }
 
@@ -97,7 +101,7 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   using namespace cachefwd;
   proxy::ProxyConfig c;
   for (auto& l : f.listen) {
-    auto a = proxy::parse_listen_address(l);
+    auto a = proxy::parse_listen_address(cli::resolve_listen_address(l));
     if (!a) fail(fmt::format("--listen wants ADDR:PORT, e.g. 127.0.0.1:3128 or [::1]:3128 (got '{}')", l));
     c.listen.push_back(*a);
   }
@@ -109,6 +113,8 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   }
   duration_flag("--ttl", f.ttl);
   c.store_limits.max_bytes = size_flag("--max-bytes", f.max_bytes);
+  if (c.store_limits.max_bytes == 0 && !f.no_cache)
+    fail("--max-bytes 0 leaves no room to store anything: give a size such as 256MiB, or --no-cache");
   c.store_limits.max_entries = f.max_entries;
   c.max_object_size = size_flag("--max-object-size", f.max_object_size);
   c.eviction_policy = f.policy;
@@ -204,7 +210,7 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   dest_list(f.allow_dest, "--allow-dest", c.allow_dest_hosts, c.allow_dest_cidrs);
   dest_list(f.deny_dest, "--deny-dest", c.deny_dest_hosts, c.deny_dest_cidrs);
   if (!f.admin.empty()) {
-    auto a = proxy::parse_listen_address(f.admin);
+    auto a = proxy::parse_listen_address(cli::resolve_listen_address(f.admin));
     if (!a) fail(fmt::format("--admin wants ADDR:PORT (got '{}')", f.admin));
     c.admin = *a;
     c.admin_token = f.admin_token;
@@ -320,27 +326,25 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
   ServeFlags flags;
   parse(argv, flags, first);
   if (flags.config.empty()) return flags;
-  std::vector<CLI::ConfigItem> items;
+  std::vector<cachefwd::proxy::ConfigSetting> items;
   try {
-    items = CLI::ConfigTOML().from_file(flags.config);
-  } catch (const CLI::Error& e) {
-    throw ConfigError(fmt::format("--config {}: {}", flags.config, e.what()));
+    items = cachefwd::proxy::read_config_file(flags.config);
+  } catch (const cachefwd::proxy::ConfigFileError& e) {
+    throw ConfigError(fmt::format("--config {}", e.what()));
   }
   std::vector<std::string> args;
   for (auto& item : items) {
-    if (item.name == "++" || item.name == "--" || item.inputs.empty()) continue;  // section markers
-    if (!item.parents.empty() && !(item.parents.size() == 1 && item.parents[0] == "serve"))
-      throw ConfigError(fmt::format("--config {}: unknown section [{}]", flags.config, item.parents[0]));
     if (item.name == "config" || item.name == "dump-config" || item.name == "help-rules") continue;
     auto* opt = first.get_option_no_throw("--" + item.name);
-    if (!opt) throw ConfigError(fmt::format("--config {}: unknown setting '{}'", flags.config, item.name));
+    if (!opt)
+      throw ConfigError(fmt::format("--config {}:{}: unknown setting '{}'", flags.config, item.line, item.name));
     if (opt->count() > 0) continue;  // given on the command line: that wins
-    if (item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
+    if (item.is_bool || item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
         item.name == "cache-set-cookie") {  // flags: on when true
-      if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "1")) args.push_back("--" + item.name);
+      if (item.values.size() == 1 && (item.values[0] == "true" || item.values[0] == "1")) args.push_back("--" + item.name);
       continue;
     }
-    for (auto& v : item.inputs) {
+    for (auto& v : item.values) {
       args.push_back("--" + item.name);
       args.push_back(v);
     }
@@ -396,13 +400,14 @@ int run_serve(const ServeFlags& flags) {
     if (!err && config.admin) {
       admin = std::make_unique<proxy::AdminServer>(server, *config.admin, config.admin_token);
       err = admin->start();
-      if (!err) std::fprintf(stderr, "cachefwd: admin API on %s:%u%s\n", config.admin->host.c_str(), admin->port(),
+      if (!err && !flags.quiet) std::fprintf(stderr, "cachefwd: admin API on %s:%u%s\n", config.admin->host.c_str(), admin->port(),
                              config.admin_token.empty() ? "" : " (token required)");
     }
     if (err) {
       std::fprintf(stderr, "cachefwd serve: %s\n", err->c_str());
       rc = 1;
     } else {
+      if (flags.verbose) std::fprintf(stderr, "cachefwd: effective configuration:\n%s", dump_effective(flags).c_str());
       std::string where;
       auto ports = server.bound_ports();
       for (size_t i = 0; i < config.listen.size(); ++i) {
@@ -410,7 +415,8 @@ int run_serve(const ServeFlags& flags) {
         where += fmt::format("{}{}{}{}:{}", i ? ", " : "", v6 ? "[" : "", config.listen[i].host, v6 ? "]" : "",
                              i < ports.size() ? ports[i] : config.listen[i].port);
       }
-      std::fprintf(stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
+      if (!flags.quiet)
+        std::fprintf(stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
                    config.upstream ? fmt::format("gateway to {}", config.upstream->url()).c_str() : "forward proxy",
                    config.cache_enabled ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
                                         : "off",
@@ -479,7 +485,7 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
                   "overrides an origin's own lifetime and never makes no-store, private or authenticated "
                   "responses storable. 0 = such responses are not stored")
       ->capture_default_str();
-  cmd->add_option("--max-bytes", flags->max_bytes,
+  cmd->add_option("--max-bytes,--cache-size", flags->max_bytes,
                   "Memory for stored responses, counting keys, headers and bodies; the --policy evicts beyond it")
       ->capture_default_str();
   cmd->add_option("--max-entries", flags->max_entries, "Most stored responses (0 = no limit)")->capture_default_str();
@@ -487,8 +493,9 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
                   "Largest response body stored; bigger ones are streamed to the client uncached, never cut")
       ->capture_default_str();
   cmd->add_option("--policy", flags->policy,
-                  "Eviction policy: s3fifo (best hit ratio on every trace measured; does not admit an object of "
-                  "10% of --max-bytes or more), lru, sieve, fifo, s3fifo-warm")
+                  "Eviction policy: s3fifo (lowest miss ratio on small caches in our traces; does not admit an "
+                  "object of 10% of --max-bytes or more), lru, sieve (often better on large caches), fifo, "
+                  "s3fifo-warm")
       ->capture_default_str();
   cmd->add_option("--allow", flags->allow, "Client addresses (CIDR list) the proxy serves; others get 403")
       ->capture_default_str();
@@ -587,6 +594,35 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
       ->capture_default_str();
   cmd->add_flag("--dump-config", flags->dump_config, "Print the effective configuration (TOML) and exit");
   cmd->add_flag("--help-rules", flags->help_rules, "Print the --rule syntax and exit");
+  cmd->add_flag("-q,--quiet", flags->quiet, "No startup lines on stderr (errors still go there)");
+  cmd->add_flag("-v,--verbose", flags->verbose, "Print the effective configuration on stderr at startup");
+  cli::type_options(*cmd,
+                    {"--ttl", "--connect-timeout", "--upstream-timeout", "--client-timeout", "--stale-if-error",
+                     "--coalesce-timeout", "--hit-for-miss", "--min-ttl", "--max-ttl", "--drain-timeout"},
+                    cli::duration(), "DURATION");
+  cli::type_options(*cmd, {"--max-bytes", "--max-object-size", "--max-header-size", "--max-body-size"},
+                    cli::size(), "SIZE");
+  cli::type_options(*cmd, {"--listen", "--admin"}, cli::address(), "ADDR:PORT");
+  cli::name_values(*cmd, {{"--config", "FILE"},
+                          {"--access-log", "FILE"},
+                          {"--admin-token-file", "FILE"},
+                          {"--upstream", "URL"},
+                          {"--allow", "CIDR[,CIDR..]"},
+                          {"--allow-purge", "CIDR[,CIDR..]"},
+                          {"--allow-dest", "HOST|CIDR[,..]"},
+                          {"--deny-dest", "HOST|CIDR[,..]"},
+                          {"--connect-ports", "PORT[,PORT..]"},
+                          {"--policy", "POLICY"},
+                          {"--ttl-mode", "respect|override|clamp"},
+                          {"--cache-status", "STATUS=DURATION[,..]"},
+                          {"--cache-methods", "METHOD[,METHOD..]"},
+                          {"--key-query", "all|sorted|none"},
+                          {"--key-ignore-query", "GLOB[,GLOB..]"},
+                          {"--key-headers", "NAME[,NAME..]"},
+                          {"--key-cookies", "NAME[,NAME..]"},
+                          {"--rule", "RULE"},
+                          {"--log-format", "combined|json"},
+                          {"--admin-token", "TOKEN"}});
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 #   sanitizer runtimes (scripts/fuzz.sh).
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
-      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils)
+      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils nlohmann-json3-dev
+      libtomlplusplus-dev)
 for opt in "$@"; do
   case "$opt" in
     --bench) pkgs+=(wrk util-linux) ;;

@@ -1,6 +1,7 @@
 #include "load/address.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -49,7 +50,32 @@ bool to_sockaddr(const HostPort& hp, sockaddr_storage& out) {
     v6->sin6_port = htons(hp.port);
     return true;
   }
-  return false;
+  // A host name: the first address the resolver gives (IPv4 first for "localhost"-style names
+  // that have both). Called once per run, before the loop starts, so blocking here is fine.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) return false;
+  const addrinfo* pick = res;
+  for (const addrinfo* a = res; a; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  bool ok = false;
+  if (pick->ai_family == AF_INET || pick->ai_family == AF_INET6) {
+    std::memcpy(&out, pick->ai_addr, pick->ai_addrlen);
+    if (pick->ai_family == AF_INET)
+      reinterpret_cast<sockaddr_in*>(&out)->sin_port = htons(hp.port);
+    else
+      reinterpret_cast<sockaddr_in6*>(&out)->sin6_port = htons(hp.port);
+    ok = true;
+  }
+  freeaddrinfo(res);
+  return ok;
 }
 
 std::optional<HttpUrl> parse_http_url(std::string_view url) {

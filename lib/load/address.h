@@ -18,8 +18,9 @@ struct HostPort {
 
 // Accepts "127.0.0.1:9000", "[::1]:9000", "localhost:80"; nullopt when the port is missing or bad.
 std::optional<HostPort> parse_host_port(std::string_view s);
-// Numeric addresses only, plus "localhost" as 127.0.0.1: a load generator must not spend its
-// time in a resolver. Returns false when the host is not numeric.
+// Numeric addresses as they are, "localhost" as 127.0.0.1, other names through the resolver
+// (getaddrinfo, IPv4 preferred). Callers resolve once per run, never per request: a load
+// generator must not spend its time in a resolver. Returns false when the name does not resolve.
 bool to_sockaddr(const HostPort& hp, sockaddr_storage& out);
 
 // An http:// URL split for sending: the authority to connect to and the origin-form target.

@@ -5,15 +5,18 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "http/cache_status.h"
 
 namespace cachefwd::load {
 
@@ -61,9 +64,9 @@ struct Conn {
   // header capture: only Cache-Status / X-Cache matter
   std::string field;
   bool in_value = false;
-  bool capture = false;
-  bool saw_status = false;
-  std::string cache_status;
+  // The field being captured (nullptr: none), and what each field said (nullopt: absent).
+  std::optional<std::string>* capture = nullptr;
+  std::optional<std::string> cache_status, x_cache;
   std::uint64_t body = 0;
 };
 
@@ -86,6 +89,8 @@ struct Engine {
   bool measuring = false, stopping = false;
   std::uint64_t issued_measured = 0;
   std::uint64_t total_inflight = 0;
+  bool ever_connected = false;
+  std::uint64_t last_progress_ns = 0;
   // open model
   int tfd = -1;
   uv_poll_t tpoll{};
@@ -102,6 +107,9 @@ struct Engine {
   Engine(const Workload& w, const LoadOptions& opts)
       : wl(w), o(opts), rng(opts.seed * 0x9e3779b97f4a7c15ull + 7) {}
 
+  std::uint64_t sample_ms() const {
+    return static_cast<std::uint64_t>(std::clamp(o.sample_s, 0.05, 10.0) * 1000.0);
+  }
   bool limit_reached() const { return o.requests && issued_measured >= o.requests; }
   bool can_issue() const { return !stopping && !limit_reached(); }
 
@@ -137,9 +145,9 @@ int on_message_begin(http_parser* p) {
   auto* c = conn_of(p);
   c->field.clear();
   c->in_value = false;
-  c->capture = false;
-  c->saw_status = false;
-  c->cache_status.clear();
+  c->capture = nullptr;
+  c->cache_status.reset();
+  c->x_cache.reset();
   c->body = 0;
   return 0;
 }
@@ -147,7 +155,7 @@ int on_header_field(http_parser* p, const char* at, std::size_t len) {
   auto* c = conn_of(p);
   if (c->in_value) {
     c->in_value = false;
-    c->capture = false;
+    c->capture = nullptr;
     c->field.clear();
   }
   c->field.append(at, len);
@@ -158,13 +166,18 @@ int on_header_value(http_parser* p, const char* at, std::size_t len) {
   if (!c->in_value) {
     c->in_value = true;
     // RFC 9211 Cache-Status; X-Cache is what squid, varnish setups and CDNs send instead.
-    c->capture = iequals(c->field, "cache-status") || iequals(c->field, "x-cache");
+    c->capture = iequals(c->field, "cache-status") ? &c->cache_status
+                 : iequals(c->field, "x-cache")    ? &c->x_cache
+                                                   : nullptr;
     if (c->capture) {
-      c->saw_status = true;
-      if (!c->cache_status.empty()) c->cache_status += ", ";
+      // Field lines of one name are one comma-separated list (RFC 9110 §5.3).
+      if (*c->capture)
+        **c->capture += ", ";
+      else
+        c->capture->emplace();
     }
   }
-  if (c->capture) c->cache_status.append(at, len);
+  if (c->capture) (*c->capture)->append(at, len);
   return 0;
 }
 int on_headers_complete(http_parser* p) {
@@ -183,13 +196,6 @@ int on_message_complete(http_parser* p) {
   return 0;
 }
 
-bool contains_hit(const std::string& s) {
-  for (std::size_t i = 0; i + 3 <= s.size(); ++i) {
-    if (ascii_lower(s[i]) == 'h' && ascii_lower(s[i + 1]) == 'i' && ascii_lower(s[i + 2]) == 't') return true;
-  }
-  return false;
-}
-
 void Engine::complete(Conn* c) {
   if (c->inflight.empty()) return;  // an unsolicited response: ignore it
   const Inflight f = c->inflight.front();
@@ -204,8 +210,9 @@ void Engine::complete(Conn* c) {
   interval.record(lat);
   r.body_bytes += c->body;
   cur.body_bytes += c->body;
-  if (c->saw_status) {
-    if (contains_hit(c->cache_status)) {
+  const auto outcome = http::cache_outcome(c->cache_status, c->x_cache);
+  if (outcome != http::CacheOutcome::unknown) {
+    if (outcome == http::CacheOutcome::hit) {
       ++r.hits;
       ++cur.hits;
       r.hit_latency.record(lat);
@@ -352,6 +359,7 @@ void on_connect(uv_connect_t* req, int status) {
     return;
   }
   c->connected = true;
+  e->ever_connected = true;
   uv_tcp_nodelay(&c->tcp, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_cb, read_cb);
   e->pump(c);
@@ -450,7 +458,9 @@ void Engine::emit_sample(std::uint64_t now) {
     r.rss_max = std::max(r.rss_max, cur.rss_bytes);
   }
   r.series.push_back(cur);
-  if (o.progress) {
+  // The live line once a second, whatever the sample interval.
+  if (o.progress && now - last_progress_ns >= 1'000'000'000ull) {
+    last_progress_ns = now;
     const double secs = static_cast<double>(now - interval_start) / 1e9;
     const auto classified = cur.hits + cur.misses;
     std::string line = fmt::format("\r[{:6.1f}s] {:>10.0f} req/s  p99 {:>8.3f} ms", cur.t_s,
@@ -482,6 +492,12 @@ void Engine::on_tick() {
       close_conn(c, false);
     }
   }
+  // A target that refuses every connection for a whole --timeout will not start answering: stop
+  // rather than retry for the rest of the run (bench then reports the connect errors, exit 1).
+  if (!ever_connected && r.err_connect > 0 && now - t_start > static_cast<std::uint64_t>(o.timeout_s * 1e9)) {
+    stop();
+    return;
+  }
   maybe_finish();
 }
 
@@ -499,7 +515,7 @@ void Engine::start_measuring() {
         auto* e = static_cast<Engine*>(t->data);
         e->emit_sample(uv_hrtime());
       },
-      1000, 1000);
+      sample_ms(), sample_ms());
   interval.reset();
   cur = Sample{};
   if (o.rss_pid > 0) r.rss_max = r.rss_start = read_rss_bytes(o.rss_pid);
@@ -543,7 +559,7 @@ LoadResult run_load(const Workload& workload, const LoadOptions& opts) {
     throw std::runtime_error("connections and pipeline must be >= 1");
   Engine e(workload, opts);
   if (!to_sockaddr(opts.connect_to, e.addr)) {
-    throw std::runtime_error("target host must be a numeric address or localhost: " + opts.connect_to.host);
+    throw std::runtime_error("cannot resolve the target host " + opts.connect_to.host);
   }
   auto& s = e.settings;
   s.on_message_begin = on_message_begin;

@@ -27,14 +27,15 @@ struct LoadOptions {
   double timeout_s = 10;
   double head_fraction = 0;
   std::uint64_t seed = 1;
-  int rss_pid = 0;        // sample /proc/<pid>/status VmRSS every second; 0 = none
-  bool progress = false;  // a live line on stdout, once a second
+  int rss_pid = 0;         // sample /proc/<pid>/status VmRSS every second; 0 = none
+  bool progress = false;   // a live line on stdout, once a second
+  double sample_s = 0.25;  // length of one Sample of the series (the plot's time resolution)
   // Called on the load loop when measurement starts (after the warmup): where bench snapshots the
   // proxy's and origin's counters, so their deltas cover the same requests as the report.
   std::function<void()> on_measure_start;
 };
 
-// One second of the measured run.
+// One sample interval (LoadOptions::sample_s) of the measured run.
 struct Sample {
   double t_s = 0;  // end of the interval, from the start of measurement
   std::uint64_t responses = 0, hits = 0, misses = 0, errors = 0;

@@ -13,7 +13,10 @@
 
 #include "base/hash.h"
 #include "base/strings.h"
+#include "http/etag.h"
 #include "http/headers.h"
+#include "http/http_date.h"
+#include "http/status.h"
 
 namespace cachefwd::load {
 
@@ -44,62 +47,8 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-std::string http_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
-// IMF-fixdate only (RFC 9110 §5.6.7): what proxies send back from a stored Last-Modified.
-std::optional<std::time_t> parse_http_date(const std::string& s) {
-  std::tm tm{};
-  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr) return std::nullopt;
-  return timegm(&tm);
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 203:
-      return "Non-Authoritative Information";
-    case 204:
-      return "No Content";
-    case 206:
-      return "Partial Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 410:
-      return "Gone";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Status";
-  }
-}
+// lib/http's IMF-fixdate formatter, for the seconds this origin works in.
+std::string http_date(std::time_t t) { return http::format_http_date(seconds_to_millis(t)); }
 
 // One static block of body bytes; a response body is a series of slices of it, never a copy.
 constexpr std::size_t kBodyBlock = 256 * 1024;
@@ -475,24 +424,20 @@ void Conn::on_request() {
       // RFC 9110 §13.1.2: If-None-Match takes precedence; If-Modified-Since is ignored when it is
       // present (§13.1.3).
       if (spec->etag && !if_none_match.empty()) {
-        bool match = trim_ows(if_none_match) == "*";
-        const std::string tag = spec->etag_value();
-        http::for_each_list_element(if_none_match, [&](std::string_view e) {
-          if (e.size() > 2 && e.substr(0, 2) == "W/") e.remove_prefix(2);  // weak comparison
-          if (e == tag) match = true;
-        });
+        const auto tag = http::parse_entity_tag(spec->etag_value());
+        const bool match = tag && http::list_weak_matches(http::parse_entity_tag_list(if_none_match), *tag);
         if (match && status == 200) status = 304;
       } else if (spec->last_modified > 0 && !if_modified_since.empty() && status == 200) {
-        const auto ims = parse_http_date(if_modified_since);
-        if (ims && *ims >= spec->last_modified) status = 304;
+        const auto ims = http::parse_http_date(if_modified_since);
+        if (ims && millis_to_seconds(*ims) >= spec->last_modified) status = 304;
       }
       const bool bodyless = status == 204 || status == 304;
       if (!bodyless && !is_head) p->body_len = spec->size;
       p->ver = spec->ver;
       std::string& h = p->head;
       h.reserve(256);
-      fmt::format_to(std::back_inserter(h), "HTTP/1.1 {} {}\r\nDate: {}\r\n", status, reason_phrase(status),
-                     srv->now_date());
+      fmt::format_to(std::back_inserter(h), "HTTP/1.1 {} {}\r\nDate: {}\r\n", status,
+                     http::reason_phrase(status), srv->now_date());
       // A 304 and a HEAD answer carry the size of the representation they stand for.
       if (status != 204) fmt::format_to(std::back_inserter(h), "Content-Length: {}\r\n", spec->size);
       fmt::format_to(std::back_inserter(h), "Content-Type: {}\r\nX-Origin-Requests: {}\r\n", content_type, n);
@@ -529,7 +474,7 @@ void Conn::on_request() {
     p->head = fmt::format(
         "HTTP/1.1 {} {}\r\nDate: {}\r\nContent-Length: {}\r\nContent-Type: {}\r\n"
         "Cache-Control: no-store\r\n",
-        status, reason_phrase(status), srv->now_date(), body_size, content_type);
+        status, http::reason_phrase(status), srv->now_date(), body_size, content_type);
   }
   p->close_after = !keep_alive || (spec && spec->close) || srv->closing;
   if (p->close_after) {

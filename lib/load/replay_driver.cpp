@@ -10,32 +10,18 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "base/strings.h"
+#include "http/cache_status.h"
 
 namespace cachefwd::load {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// RFC 9211 §2: the cache's entry in Cache-Status carries the `hit` parameter when it answered from
-// storage. X-Cache (pre-RFC convention) says "HIT ...".
-bool cache_status_hit(std::string_view v) {
-  // The last list member is the cache nearest the client: ours.
-  if (const size_t comma = v.rfind(','); comma != std::string_view::npos) v = v.substr(comma + 1);
-  size_t start = 0;
-  while (start <= v.size()) {
-    size_t semi = v.find(';', start);
-    if (semi == std::string_view::npos) semi = v.size();
-    const auto p = trim_ows(v.substr(start, semi - start));
-    if (iequals(p, "hit") || istarts_with(p, "hit=")) return !iequals(p, "hit=?0");
-    start = semi + 1;
-  }
-  return false;
-}
 
 struct Response {
   int status = 0;
@@ -167,6 +153,7 @@ class Conn {
     out.status = static_cast<int>(*status);
     std::optional<std::uint64_t> length;
     bool chunked = false;
+    std::optional<std::string> cache_status, x_cache;
     size_t pos = head_text.find("\r\n");
     const bool http10 = head_text.compare(0, 8, "HTTP/1.0") == 0;
     out.close = http10;
@@ -186,15 +173,16 @@ class Conn {
       } else if (iequals(name, "connection")) {
         if (iequals(value, "close")) out.close = true;
         if (iequals(value, "keep-alive")) out.close = false;
-      } else if (iequals(name, "cache-status")) {
-        out.has_cache_status = true;
-        out.hit = cache_status_hit(value);
-        out.cache_status.assign(value);
-      } else if (iequals(name, "x-cache") && !out.has_cache_status) {
-        out.has_cache_status = true;
-        out.hit = istarts_with(value, "hit");
+      } else if (iequals(name, "cache-status") || iequals(name, "x-cache")) {
+        // Field lines of one name are one comma-separated list (RFC 9110 §5.3).
+        auto& field = iequals(name, "cache-status") ? cache_status : x_cache;
+        field = field ? *field + ", " + std::string(value) : std::string(value);
       }
     }
+    const auto outcome = http::cache_outcome(cache_status, x_cache);
+    out.has_cache_status = outcome != http::CacheOutcome::unknown;
+    out.hit = outcome == http::CacheOutcome::hit;
+    if (cache_status) out.cache_status = *cache_status;
     // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304.
     if (head || out.status == 204 || out.status == 304 || out.status < 200) return 0;
     if (chunked) {
@@ -210,6 +198,8 @@ class Conn {
                   : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                            : -1;
           if (d < 0) break;
+          // A chunk size that does not fit 64 bits is a broken response, not a wrapped count.
+          if (n > (UINT64_MAX >> 4)) return 4;
           n = n * 16 + static_cast<std::uint64_t>(d);
         }
         if (k == 0) return 4;
@@ -220,6 +210,7 @@ class Conn {
             if (line.empty()) return 0;
           }
         }
+        if (n > UINT64_MAX - 2) return 4;  // n + 2 (the CRLF after the data) would wrap
         if (!skip(n + 2)) return io_error();
         out.body += n;
       }
@@ -264,7 +255,7 @@ std::string build_request(const ReplayRequest& r, bool absolute_form) {
 ReplayResult run_replay(const std::vector<ReplayRequest>& requests, const ReplayOptions& opts) {
   sockaddr_storage addr{};
   if (!to_sockaddr(opts.connect_to, addr))
-    throw std::runtime_error("not a numeric address: " + opts.connect_to.authority());
+    throw std::runtime_error("cannot resolve " + opts.connect_to.authority());
   ReplayResult res;
   res.outcomes.resize(requests.size());
   const int nthreads =

@@ -47,7 +47,7 @@ struct ReplayResult {
   std::map<std::string, std::uint64_t> missed_urls;  // report_url -> misses
 };
 
-// Blocking; throws std::runtime_error when the target address is not numeric.
+// Blocking; throws std::runtime_error when the target host does not resolve.
 ReplayResult run_replay(const std::vector<ReplayRequest>& requests, const ReplayOptions& opts);
 
 }  // namespace cachefwd::load

@@ -1,6 +1,9 @@
 #include "load/report.h"
 
 #include "metrics/json_writer.h"
+#include "report/chart.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -52,16 +55,6 @@ std::string format_value(double v, Unit u) {
   return {};
 }
 
-std::string json_string(std::string_view s) {
-  std::string out;
-  metrics::append_json_string(out, s);
-  return out;
-}
-
-// fmt's shortest round-trip form; JSON has no inf/nan.
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
-std::string num(std::uint64_t v) { return fmt::format("{}", v); }
-
 std::optional<double> admin_hit_ratio(const CounterSnapshot& d) {
   const auto h = d.get("hits"), m = d.get("misses");
   if (!h || !m || *h + *m <= 0) return std::nullopt;
@@ -86,30 +79,30 @@ std::optional<double> CounterSnapshot::get(std::string_view name) const {
   return std::nullopt;
 }
 
-CounterSnapshot parse_counters(const std::string& json) {
-  CounterSnapshot out;
-  std::size_t i = 0;
-  while ((i = json.find('"', i)) != std::string::npos) {
-    const auto end = json.find('"', i + 1);
-    if (end == std::string::npos) break;
-    std::string name = json.substr(i + 1, end - i - 1);
-    std::size_t j = end + 1;
-    while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r')) ++j;
-    if (j < json.size() && json[j] == ':') {
-      ++j;
-      while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\n' || json[j] == '\r'))
-        ++j;
-      char* stop = nullptr;
-      const double v = std::strtod(json.c_str() + j, &stop);
-      if (stop != json.c_str() + j && (json[j] == '-' || (json[j] >= '0' && json[j] <= '9')) &&
-          !out.get(name)) {
-        out.fields.emplace_back(std::move(name), v);
-      }
-      i = j;
-    } else {
-      i = end + 1;
+namespace {
+
+// Depth-first in document order; nested objects (also inside arrays) are flattened to their leaf
+// names and the first occurrence of a name wins (the /stats documents have the totals first).
+void collect_counters(const nlohmann::ordered_json& v, CounterSnapshot& out) {
+  if (v.is_array()) {
+    for (const auto& e : v) collect_counters(e, out);
+    return;
+  }
+  if (!v.is_object()) return;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it->is_number() && !out.get(it.key())) {
+      out.fields.emplace_back(it.key(), it->get<double>());
+    } else if (it->is_structured()) {
+      collect_counters(*it, out);
     }
   }
+}
+
+}  // namespace
+
+CounterSnapshot parse_counters(const std::string& json) {
+  CounterSnapshot out;
+  collect_counters(nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false), out);
   return out;
 }
 
@@ -250,176 +243,138 @@ std::string render_table(const BenchReport& rep) {
   return out;
 }
 
-std::string render_json(const BenchReport& rep) {
+void write_bench_members(metrics::JsonWriter& w, const BenchReport& rep) {
   const LoadResult& r = rep.result;
-  std::string o = "{\n";
   const BenchInfo& i = rep.info;
-  o += fmt::format(
-      "  \"target\": {},\n  \"model\": {},\n  \"connections\": {},\n  \"pipeline\": {},\n  \"workload\": "
-      "{},\n"
-      "  \"warmup_s\": {},\n  \"requests_limit\": {},\n",
-      json_string(i.target), json_string(i.model), i.connections, i.pipeline, json_string(i.workload),
-      num(i.warmup_s), num(i.requests));
-  o +=
-      fmt::format("  \"duration_s\": {},\n  \"responses\": {},\n  \"sent\": {},\n  \"throughput_rps\": {},\n",
-                  num(r.elapsed_s), num(r.responses), num(r.sent), num(r.throughput()));
-  o += fmt::format("  \"body_bytes_per_s\": {},\n",
-                   num(r.elapsed_s > 0 ? static_cast<double>(r.body_bytes) / r.elapsed_s : 0.0));
-  o += "  \"latency\": {";
-  bool first = true;
+  w.member("target", i.target).member("model", i.model).member("connections", i.connections);
+  w.member("pipeline", i.pipeline).member("workload", i.workload).member("warmup_s", i.warmup_s);
+  w.member("requests_limit", i.requests);
+  w.member("duration_s", r.elapsed_s).member("responses", r.responses).member("sent", r.sent);
+  w.member("throughput_rps", r.throughput());
+  w.member("body_bytes_per_s", r.elapsed_s > 0 ? static_cast<double>(r.body_bytes) / r.elapsed_s : 0.0);
+  w.key("latency").begin_object();
   for (const auto& c : latency_classes(r)) {
-    o += fmt::format("{}\n    \"{}\": {{\"count\": {}, \"min_ns\": {}", first ? "" : ",", c.name,
-                     num(c.h->count()), num(c.h->min()));
-    for (const auto& p : kPercentiles) o += fmt::format(", \"{}\": {}", p.key, num(c.h->percentile(p.q)));
-    o += fmt::format(", \"p9999_ns\": {}, \"max_ns\": {}, \"mean_ns\": {}}}", num(c.h->percentile(99.99)),
-                     num(c.h->max()), num(c.h->mean()));
-    first = false;
+    w.key(c.name).begin_object();
+    w.member("count", c.h->count()).member("min_ns", c.h->min());
+    for (const auto& p : kPercentiles) w.member(p.key, c.h->percentile(p.q));
+    w.member("p9999_ns", c.h->percentile(99.99)).member("max_ns", c.h->max()).member("mean_ns", c.h->mean());
+    w.end_object();
   }
-  o += "\n  },\n";
-  o += fmt::format(
-      "  \"cache\": {{\"hits\": {}, \"misses\": {}, \"unclassified\": {}, \"hit_ratio\": {}, "
-      "\"byte_hit_ratio\": {}, "
-      "\"body_bytes\": {}, \"hit_body_bytes\": {}, \"miss_body_bytes\": {}}},\n",
-      num(r.hits), num(r.misses), num(r.unclassified), num(r.hit_ratio()), num(r.byte_hit_ratio()),
-      num(r.body_bytes), num(r.hit_body_bytes), num(r.miss_body_bytes));
-  o += fmt::format("  \"status\": {{\"2xx\": {}, \"3xx\": {}, \"4xx\": {}, \"5xx\": {}}},\n",
-                   num(r.status_1xx_2xx), num(r.status_3xx), num(r.status_4xx), num(r.status_5xx));
-  o += fmt::format(
-      "  \"errors\": {{\"connect\": {}, \"timeout\": {}, \"io\": {}, \"parse\": {}, \"total\": {}, "
-      "\"reconnects\": {}}},\n",
-      num(r.err_connect), num(r.err_timeout), num(r.err_io), num(r.err_parse), num(r.errors()),
-      num(r.reconnects));
-  o += fmt::format("  \"open_model\": {{\"rate\": {}, \"late_sends\": {}, \"max_backlog\": {}}},\n",
-                   num(i.rate), num(r.late_sends), num(r.max_backlog));
-  o += "  \"memory\": {";
+  w.end_object();
+  w.key("cache").begin_object();
+  w.member("hits", r.hits).member("misses", r.misses).member("unclassified", r.unclassified);
+  w.member("hit_ratio", r.hit_ratio()).member("byte_hit_ratio", r.byte_hit_ratio());
+  w.member("body_bytes", r.body_bytes).member("hit_body_bytes", r.hit_body_bytes);
+  w.member("miss_body_bytes", r.miss_body_bytes);
+  w.end_object();
+  w.key("status").begin_object();
+  w.member("2xx", r.status_1xx_2xx).member("3xx", r.status_3xx).member("4xx", r.status_4xx);
+  w.member("5xx", r.status_5xx);
+  w.end_object();
+  w.key("errors").begin_object();
+  w.member("connect", r.err_connect).member("timeout", r.err_timeout).member("io", r.err_io);
+  w.member("parse", r.err_parse).member("total", r.errors()).member("reconnects", r.reconnects);
+  w.end_object();
+  w.key("open_model").begin_object();
+  w.member("rate", i.rate).member("late_sends", r.late_sends).member("max_backlog", r.max_backlog);
+  w.end_object();
+  w.key("memory").begin_object();
   if (r.rss_start > 0) {
-    o += fmt::format(
-        "\"rss_start_bytes\": {}, \"rss_end_bytes\": {}, \"rss_max_bytes\": {}, \"rss_growth_bytes\": {}",
-        num(r.rss_start), num(r.rss_end), num(r.rss_max),
-        num(static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start)));
-    if (auto ov = bytes_per_entry_overhead(rep))
-      o += fmt::format(", \"bytes_per_entry_overhead\": {}", num(*ov));
+    w.member("rss_start_bytes", r.rss_start)
+        .member("rss_end_bytes", r.rss_end)
+        .member("rss_max_bytes", r.rss_max);
+    w.member("rss_growth_bytes", static_cast<double>(r.rss_end) - static_cast<double>(r.rss_start));
+    if (auto ov = bytes_per_entry_overhead(rep)) w.member("bytes_per_entry_overhead", *ov);
   }
-  o += "},\n";
+  w.end_object();
   auto snapshot = [&](const CounterSnapshot& s) {
-    std::string t = "{";
-    for (std::size_t k = 0; k < s.fields.size(); ++k) {
-      t += fmt::format("{}{}: {}", k ? ", " : "", json_string(s.fields[k].first), num(s.fields[k].second));
-    }
-    return t + "}";
+    w.begin_object();
+    for (const auto& [k, v] : s.fields) w.member(k, v);
+    w.end_object();
   };
   if (rep.admin_delta || rep.admin_end) {
-    o += "  \"admin\": {";
-    std::string sep;
+    w.key("admin").begin_object();
     if (rep.admin_delta) {
-      o += "\"delta\": " + snapshot(*rep.admin_delta);
-      sep = ", ";
-      if (auto hr = admin_hit_ratio(*rep.admin_delta)) o += fmt::format(", \"hit_ratio\": {}", num(*hr));
+      w.key("delta");
+      snapshot(*rep.admin_delta);
+      if (auto hr = admin_hit_ratio(*rep.admin_delta)) w.member("hit_ratio", *hr);
     }
-    if (rep.admin_end) o += sep + "\"end\": " + snapshot(*rep.admin_end);
-    o += "},\n";
+    if (rep.admin_end) {
+      w.key("end");
+      snapshot(*rep.admin_end);
+    }
+    w.end_object();
   }
   if (rep.origin_delta) {
-    o += fmt::format("  \"origin\": {},\n", snapshot(*rep.origin_delta));
+    w.key("origin");
+    snapshot(*rep.origin_delta);
   }
-  o += "  \"series\": [";
-  for (std::size_t k = 0; k < r.series.size(); ++k) {
-    const Sample& s = r.series[k];
-    o += fmt::format(
-        "{}\n    {{\"t_s\": {}, \"responses\": {}, \"hits\": {}, \"misses\": {}, \"errors\": {}, "
-        "\"body_bytes\": {}, "
-        "\"hit_body_bytes\": {}, \"p50_ns\": {}, \"p99_ns\": {}, \"rss_bytes\": {}}}",
-        k ? "," : "", num(s.t_s), num(s.responses), num(s.hits), num(s.misses), num(s.errors),
-        num(s.body_bytes), num(s.hit_body_bytes), num(s.p50_ns), num(s.p99_ns), num(s.rss_bytes));
+  w.key("series").begin_array();
+  for (const Sample& s : r.series) {
+    w.begin_object();
+    w.member("t_s", s.t_s).member("responses", s.responses).member("hits", s.hits).member("misses", s.misses);
+    w.member("errors", s.errors)
+        .member("body_bytes", s.body_bytes)
+        .member("hit_body_bytes", s.hit_body_bytes);
+    w.member("p50_ns", s.p50_ns).member("p99_ns", s.p99_ns).member("rss_bytes", s.rss_bytes);
+    w.end_object();
   }
-  o += r.series.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return o;
+  w.end_array();
+}
+
+std::string render_json(const BenchReport& rep) {
+  metrics::JsonWriter w;
+  w.begin_object();
+  write_bench_members(w, rep);
+  w.end_object();
+  return w.take() + "\n";
 }
 
 std::string render_svg(const BenchReport& rep) {
   const LoadResult& r = rep.result;
-  constexpr int W = 900, H = 360, L = 70, R = 60, T = 30, B = 50;
-  const int pw = W - L - R, ph = H - T - B;
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      W, 2 * H);
-  // Panel 1: percentile spectrum, x = log10(1/(1-q)) from q=0 to 99.999%.
-  double ymax = 0;
-  for (const auto& c : latency_classes(r))
-    ymax = std::max(ymax, static_cast<double>(c.h->percentile(99.999)) / 1e6);
-  if (ymax <= 0) ymax = 1;
-  const double xmax = 5;  // 99.999%
-  auto px = [&](double x) { return L + x / xmax * pw; };
-  auto py = [&](double y, double top) { return T + ph - y / top * ph; };
-  s += fmt::format("<text x=\"{}\" y=\"18\" font-weight=\"bold\">latency by percentile ({})</text>\n", L,
-                   rep.info.target);
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
-                   T, pw, ph);
+  // Panel 1: the percentile spectrum, x = log10(1/(1-q)) so that each further nine gets as much
+  // room as the first 90%.
+  report::ChartPanel spectrum;
+  spectrum.title = "latency by percentile: " + rep.info.target;
+  spectrum.x.title = "percentile";
+  spectrum.x.max = 5;
   const char* labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
-  for (int k = 0; k <= 5; ++k) {
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(k), T + ph + 16,
-                     labels[k]);
-  }
-  for (int k = 0; k <= 4; ++k) {
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2f} ms</text>\n", L - 4,
-                     py(ymax * k / 4, ymax) + 4, ymax * k / 4);
-  }
-  const char* colours[] = {"#222", "#2a7", "#d52"};
+  for (int k = 0; k <= 5; ++k) spectrum.x.ticks.emplace_back(k, labels[k]);
+  spectrum.y.title = "latency (ms)";
+  const char* colours[] = {"#222222", "#2ca02c", "#d62728"};
   int ci = 0;
   for (const auto& c : latency_classes(r)) {
-    if (c.h->count() > 0) {
-      std::string pts;
-      for (int k = 0; k <= 200; ++k) {
-        const double x = xmax * k / 200;
-        const double q = 100.0 * (1 - std::pow(10.0, -x));
-        pts += fmt::format("{:.1f},{:.1f} ", px(x), py(static_cast<double>(c.h->percentile(q)) / 1e6, ymax));
-      }
-      s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                       colours[ci], pts);
-      s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", L + 10, T + 16 + 14 * ci,
-                       colours[ci], c.name);
+    report::ChartLine line{c.name, colours[ci++], {}, false, false};
+    if (c.h->count() == 0) continue;
+    for (int k = 0; k <= 250; ++k) {
+      const double x = 5.0 * k / 250;
+      const double q = 100.0 * (1 - std::pow(10.0, -x));
+      line.points.emplace_back(x, static_cast<double>(c.h->percentile(q)) / 1e6);
     }
-    ++ci;
+    spectrum.lines.push_back(std::move(line));
   }
-  // Panel 2: throughput (left axis) and hit ratio (right axis, 0..100%) per second.
-  const int T2 = H + T;
-  double rmax = 1, tmax = 1;
-  for (const auto& x : r.series) {
-    rmax = std::max(rmax, static_cast<double>(x.responses));
-    tmax = std::max(tmax, x.t_s);
-  }
-  auto qx = [&](double t) { return L + t / tmax * pw; };
-  auto qy = [&](double v, double top) { return T2 + ph - v / top * ph; };
-  s += fmt::format(
-      "<text x=\"{}\" y=\"{}\" font-weight=\"bold\">responses per second (black), hit ratio (green)</text>\n",
-      L, T2 - 12);
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", L,
-                   T2, pw, ph);
-  std::string thr, hit;
+  // Panel 2: throughput (left axis) and hit ratio (right axis) per sample interval.
+  report::ChartPanel time;
+  time.title = "throughput and hit ratio over time";
+  time.x.title = "time since the start of measurement (s)";
+  time.y.title = "throughput (req/s)";
+  time.y_right.title = "hit ratio (%)";
+  time.y_right.max = 100;
+  time.y_right.suffix = "%";
+  report::ChartLine thr{"throughput (req/s)", "#1f77b4", {}, false, false};
+  report::ChartLine hit{"hit ratio (%)", "#2ca02c", {}, true, true};
   double prev_t = 0;
   for (const auto& x : r.series) {
     const double dt = std::max(1e-3, x.t_s - prev_t);
     prev_t = x.t_s;
-    thr += fmt::format("{:.1f},{:.1f} ", qx(x.t_s), qy(static_cast<double>(x.responses) / dt, rmax));
-    if (x.hits + x.misses) {
-      hit += fmt::format("{:.1f},{:.1f} ", qx(x.t_s),
-                         qy(static_cast<double>(x.hits) / static_cast<double>(x.hits + x.misses), 1.0));
-    }
+    thr.points.emplace_back(x.t_s, static_cast<double>(x.responses) / dt);
+    if (x.hits + x.misses)
+      hit.points.emplace_back(x.t_s,
+                              100.0 * static_cast<double>(x.hits) / static_cast<double>(x.hits + x.misses));
   }
-  s += fmt::format("<polyline fill=\"none\" stroke=\"#222\" stroke-width=\"1.5\" points=\"{}\"/>\n", thr);
-  s += fmt::format("<polyline fill=\"none\" stroke=\"#2a7\" stroke-width=\"1.5\" points=\"{}\"/>\n", hit);
-  for (int k = 0; k <= 4; ++k) {
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0f}</text>\n", L - 4,
-                     qy(rmax * k / 4, rmax) + 4, rmax * k / 4);
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}%</text>\n", L + pw + 4, qy(0.25 * k, 1.0) + 4, 25 * k);
-  }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">seconds</text>\n", L + pw / 2,
-                   T2 + ph + 30);
-  s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n", qx(tmax),
-                   T2 + ph + 16, tmax);
-  s += "</svg>\n";
-  return s;
+  time.lines.push_back(std::move(thr));
+  if (!hit.points.empty()) time.lines.push_back(std::move(hit));
+  return report::render_chart_svg({spectrum, time});
 }
 
 }  // namespace cachefwd::load

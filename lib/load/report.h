@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "load/engine.h"
+#include "metrics/json_writer.h"
 
 namespace cachefwd::load {
 
@@ -51,11 +52,13 @@ struct ReportRow {
 std::vector<ReportRow> report_rows(const BenchReport& r);
 std::string render_table(const BenchReport& r);
 std::string render_json(const BenchReport& r);
+// The members of render_json()'s object, for documents that extend bench's (live replay).
+void write_bench_members(metrics::JsonWriter& w, const BenchReport& r);
 // Latency percentile spectrum (all / hits / misses) and throughput + hit ratio over time.
 std::string render_svg(const BenchReport& r);
 
 // Extracts every `"name": number` pair of a JSON object (nested objects flattened to their leaf
-// names; the first occurrence of a name wins). Enough for /stats endpoints; not a JSON parser.
+// names; the first occurrence of a name wins). Not JSON, or not an object: no fields.
 CounterSnapshot parse_counters(const std::string& json);
 CounterSnapshot counter_delta(const CounterSnapshot& before, const CounterSnapshot& after);
 

@@ -1,13 +1,14 @@
 #include "metrics/access_log.h"
 
-#include <charconv>
-#include <cmath>
+#include <algorithm>
 #include <vector>
 
 #include "base/strings.h"
+#include "http/cache_status.h"
 #include "http/http_date.h"
 #include "metrics/json_writer.h"
 
+// The writer half of the access log (serve); the readers are access_log_reader.cpp.
 namespace cachefwd::metrics {
 
 namespace {
@@ -32,16 +33,6 @@ Civil civil_from_millis(UnixMillis t) {
   http::CivilDate d = http::civil_from_days(days);
   auto r = static_cast<unsigned>(rem);
   return Civil{d.year, d.month, d.day, r / 3'600'000, r / 60'000 % 60, r / 1000 % 60, r % 1000};
-}
-
-// Validated civil time to UnixMillis; nullopt for a day that does not exist (31 Apr).
-std::optional<UnixMillis> millis_from_civil(std::int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
-                                            unsigned s, unsigned ms) {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || ms > 999) return std::nullopt;
-  std::int64_t days = http::days_from_civil(y, mo, d);
-  http::CivilDate back = http::civil_from_days(days);
-  if (back.month != mo || back.day != d) return std::nullopt;
-  return days * kMsPerDay + (h * 3600 + mi * 60 + s) * 1000LL + ms;
 }
 
 void append_digits(std::string& out, std::int64_t v, int width) {
@@ -74,67 +65,6 @@ void append_field(std::string& out, std::string_view s, bool escape_space) {
     append_escaped(out, s, escape_space);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Undoes nginx's \xHH and Apache's ap_escape_logitem (\" \\ \b \n \r \t \v \xhh). An unknown
-// escape is kept as written: old or unescaped logs may contain a literal backslash.
-std::string unescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 >= s.size()) {
-      out.push_back(s[i]);
-      continue;
-    }
-    char n = s[i + 1];
-    if (n == 'x' && i + 3 < s.size() && hex_value(s[i + 2]) >= 0 && hex_value(s[i + 3]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 2]) * 16 + hex_value(s[i + 3])));
-      i += 3;
-      continue;
-    }
-    char decoded = 0;
-    switch (n) {
-      case '"':
-        decoded = '"';
-        break;
-      case '\\':
-        decoded = '\\';
-        break;
-      case 'b':
-        decoded = '\b';
-        break;
-      case 'n':
-        decoded = '\n';
-        break;
-      case 'r':
-        decoded = '\r';
-        break;
-      case 't':
-        decoded = '\t';
-        break;
-      case 'v':
-        decoded = '\v';
-        break;
-      default:
-        break;
-    }
-    if (decoded != 0) {
-      out.push_back(decoded);
-      ++i;
-    } else {
-      out.push_back('\\');
-    }
-  }
-  return out;
-}
-
-std::string dash_empty(std::string s) { return s == "-" ? std::string() : s; }
-
 // ---- combined -------------------------------------------------------------------------------
 
 std::string format_combined(const AccessRecord& r) {
@@ -164,198 +94,13 @@ std::string format_combined(const AccessRecord& r) {
   out += "\" \"";
   append_field(out, r.user_agent, false);
   out += "\" cache=";
-  append_field(out, r.cache_status, true);
+  append_field(out, cache_status_token(r.cache_status), true);
   out += " upstream_ms=";
   if (r.upstream_ms < 0)
     out.push_back('-');
   else
     out += std::to_string(r.upstream_ms);
   return out;
-}
-
-class Cursor {
- public:
-  explicit Cursor(std::string_view s) : s_(s) {}
-  bool done() const { return i_ >= s_.size(); }
-  void skip_spaces() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t')) ++i_;
-  }
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  std::string_view token() {
-    size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != ' ' && s_[i_] != '\t') ++i_;
-    return s_.substr(start, i_ - start);
-  }
-  std::optional<std::string_view> until(char c) {
-    size_t end = s_.find(c, i_);
-    if (end == std::string_view::npos) return std::nullopt;
-    auto out = s_.substr(i_, end - i_);
-    i_ = end + 1;
-    return out;
-  }
-  // The raw (still escaped) content of a "..." field; a backslash escapes the next byte.
-  std::optional<std::string_view> quoted() {
-    if (!eat('"')) return std::nullopt;
-    size_t start = i_;
-    while (i_ < s_.size()) {
-      if (s_[i_] == '\\' && i_ + 1 < s_.size()) {
-        i_ += 2;
-      } else if (s_[i_] == '"') {
-        return s_.substr(start, i_++ - start);
-      } else {
-        ++i_;
-      }
-    }
-    return std::nullopt;
-  }
-  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
-
- private:
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-std::optional<unsigned> fixed_digits(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  unsigned v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v;
-}
-
-// "10/Oct/2000:13:55:36 -0700" -> UTC milliseconds.
-std::optional<UnixMillis> parse_clf_time(std::string_view s) {
-  if (s.size() != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' ||
-      s[20] != ' ' || (s[21] != '+' && s[21] != '-'))
-    return std::nullopt;
-  unsigned month = 0;
-  for (unsigned m = 0; m < 12; ++m)
-    if (iequals(s.substr(3, 3), kMonths[m])) month = m + 1;
-  auto day = fixed_digits(s.substr(0, 2));
-  auto year = fixed_digits(s.substr(7, 4));
-  auto hour = fixed_digits(s.substr(12, 2));
-  auto minute = fixed_digits(s.substr(15, 2));
-  auto second = fixed_digits(s.substr(18, 2));
-  auto oh = fixed_digits(s.substr(22, 2));
-  auto om = fixed_digits(s.substr(24, 2));
-  if (!month || !day || !year || !hour || !minute || !second || !oh || !om || *om > 59) return std::nullopt;
-  auto local = millis_from_civil(*year, month, *day, *hour, *minute, *second, 0);
-  if (!local) return std::nullopt;
-  std::int64_t offset_ms = (*oh * 60LL + *om) * 60'000;
-  // Local time = UTC + offset, so UTC = local - offset.
-  return s[21] == '+' ? *local - offset_ms : *local + offset_ms;
-}
-
-std::optional<std::int64_t> parse_nonneg(std::string_view s) { return parse_decimal(s); }
-
-std::optional<AccessRecord> parse_combined(std::string_view line) {
-  Cursor c(line);
-  AccessRecord r;
-  r.http_version.clear();
-  c.skip_spaces();
-  r.client_addr = dash_empty(unescape(c.token()));
-  c.skip_spaces();
-  if (c.token().empty()) return std::nullopt;  // ident
-  c.skip_spaces();
-  if (c.peek() == '"') {  // some formats quote the user
-    if (!c.quoted()) return std::nullopt;
-  } else if (c.token().empty()) {
-    return std::nullopt;
-  }
-  c.skip_spaces();
-  if (!c.eat('[')) return std::nullopt;
-  auto time_text = c.until(']');
-  if (!time_text) return std::nullopt;
-  auto t = parse_clf_time(*time_text);
-  if (!t) return std::nullopt;
-  r.time = *t;
-
-  c.skip_spaces();
-  auto request = c.quoted();
-  if (!request) return std::nullopt;
-  // Split on raw spaces before unescaping: an escaped space (\x20) belongs to its field.
-  std::vector<std::string_view> parts;
-  for (size_t start = 0; start <= request->size();) {
-    size_t sp = request->find(' ', start);
-    if (sp == std::string_view::npos) sp = request->size();
-    if (sp > start) parts.push_back(request->substr(start, sp - start));
-    start = sp + 1;
-  }
-  if (parts.size() == 1 && parts[0] == "-") parts.clear();
-  if (parts.size() >= 3 && parts.back().substr(0, 5) == "HTTP/") {
-    r.method = unescape(parts.front());
-    r.http_version = unescape(parts.back().substr(5));
-    // A garbage request line with inner spaces keeps them in the target.
-    auto first = parts[1].data() - request->data();
-    auto last = parts[parts.size() - 2].data() + parts[parts.size() - 2].size() - request->data();
-    r.target = unescape(request->substr(first, last - first));
-  } else if (parts.size() == 2) {  // HTTP/0.9 style "GET /"
-    r.method = unescape(parts[0]);
-    r.target = unescape(parts[1]);
-  } else if (!parts.empty()) {
-    r.method = unescape(*request);  // not a request line (e.g. TLS bytes on a plain port)
-  }
-
-  c.skip_spaces();
-  auto status = parse_nonneg(c.token());
-  if (!status || *status > 999) return std::nullopt;
-  r.status = static_cast<int>(*status);
-  c.skip_spaces();
-  auto bytes_text = c.token();
-  if (bytes_text == "-") {
-    r.response_bytes = 0;
-  } else {
-    auto bytes = parse_nonneg(bytes_text);
-    if (!bytes) return std::nullopt;
-    r.response_bytes = static_cast<std::uint64_t>(*bytes);
-  }
-
-  // Combined adds "referer" "user-agent"; common stops here.
-  c.skip_spaces();
-  if (c.peek() == '"') {
-    auto referer = c.quoted();
-    if (!referer) return std::nullopt;
-    r.referer = dash_empty(unescape(*referer));
-    c.skip_spaces();
-    if (c.peek() == '"') {
-      auto ua = c.quoted();
-      if (!ua) return std::nullopt;
-      r.user_agent = dash_empty(unescape(*ua));
-    }
-  }
-
-  // Extra fields: ours are cache= and upstream_ms=; others (nginx's rt=, "$http_x_forwarded_for",
-  // ...) are skipped.
-  while (true) {
-    c.skip_spaces();
-    if (c.done()) break;
-    if (c.peek() == '"') {
-      if (!c.quoted()) break;
-      continue;
-    }
-    std::string_view field = c.token();
-    if (field.substr(0, 6) == "cache=") {
-      r.cache_status = dash_empty(unescape(field.substr(6)));
-    } else if (field.substr(0, 12) == "upstream_ms=") {
-      auto v = field.substr(12);
-      if (v == "-") {
-        r.upstream_ms = -1;
-      } else {
-        auto ms = parse_nonneg(v);
-        if (!ms) return std::nullopt;
-        r.upstream_ms = *ms;
-      }
-    }
-  }
-  return r;
 }
 
 // ---- json -----------------------------------------------------------------------------------
@@ -383,337 +128,39 @@ std::string format_json(const AccessRecord& r) {
     w.null();
   else
     w.value(r.total_ms);
-  if (r.key) w.member("key", *r.key);
+  if (r.key) {
+    // The key's parts are joined with an internal separator byte (cache/key); a log shows spaces.
+    std::string key = *r.key;
+    std::replace(key.begin(), key.end(), '\x1f', ' ');
+    w.member("key", key);
+  }
   w.end_object();
   return w.take();
 }
 
-// "2026-11-22T04:13:04.123Z" (also without fraction, or with a +00:00 style offset).
-std::optional<UnixMillis> parse_iso8601(std::string_view s) {
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  auto year = fixed_digits(s.substr(0, 4));
-  auto month = fixed_digits(s.substr(5, 2));
-  auto day = fixed_digits(s.substr(8, 2));
-  auto hour = fixed_digits(s.substr(11, 2));
-  auto minute = fixed_digits(s.substr(14, 2));
-  auto second = fixed_digits(s.substr(17, 2));
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  size_t i = 19;
-  unsigned ms = 0;
-  if (i < s.size() && s[i] == '.') {
-    size_t start = ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == start) return std::nullopt;
-    std::string frac(s.substr(start, std::min<size_t>(i - start, 3)));
-    frac.resize(3, '0');
-    ms = *fixed_digits(frac);
-  }
-  std::int64_t offset_ms = 0;
-  std::string_view zone = s.substr(i);
-  if (zone == "Z" || zone == "z") {
-    offset_ms = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    auto oh = fixed_digits(zone.substr(1, 2));
-    auto om = fixed_digits(zone.substr(4, 2));
-    if (!oh || !om || *om > 59) return std::nullopt;
-    offset_ms = (*oh * 60LL + *om) * 60'000 * (zone[0] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
-  auto local = millis_from_civil(*year, *month, *day, *hour, *minute, *second, ms);
-  if (!local) return std::nullopt;
-  return *local - offset_ms;
-}
-
-// A reader for the flat objects the json format writes. Unknown members (including nested
-// objects and arrays) are skipped so that a later version may add fields.
-class JsonReader {
- public:
-  explicit JsonReader(std::string_view s) : s_(s) {}
-
-  struct Value {
-    enum Kind { null, boolean, number, string, other } kind = other;
-    std::string text;  // string contents, or the number as written
-  };
-
-  template <typename OnMember>
-  bool object(OnMember&& on_member) {
-    ws();
-    if (!eat('{')) return false;
-    ws();
-    if (eat('}')) return rest_is_blank();
-    while (true) {
-      ws();
-      std::string name;
-      if (!string(name)) return false;
-      ws();
-      if (!eat(':')) return false;
-      ws();
-      Value v;
-      if (!value(v, 0)) return false;
-      if (!on_member(name, v)) return false;
-      ws();
-      if (eat(',')) continue;
-      if (eat('}')) return rest_is_blank();
-      return false;
-    }
-  }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  bool rest_is_blank() {
-    ws();
-    return i_ == s_.size();
-  }
-  void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
-  }
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  bool literal(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word) return false;
-    i_ += word.size();
-    return true;
-  }
-
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  bool hex4(std::uint32_t& out) {
-    if (i_ + 4 > s_.size()) return false;
-    out = 0;
-    for (int k = 0; k < 4; ++k) {
-      int h = hex_value(s_[i_ + k]);
-      if (h < 0) return false;
-      out = out * 16 + static_cast<std::uint32_t>(h);
-    }
-    i_ += 4;
-    return true;
-  }
-
-  bool string(std::string& out) {
-    if (!eat('"')) return false;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return false;  // RFC 8259 §7: must be escaped
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) return false;
-      char e = s_[i_++];
-      switch (e) {
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case '/':
-          out.push_back('/');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'u': {
-          std::uint32_t cp = 0;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {  // surrogate pair (RFC 8259 §7)
-            std::uint32_t lo = 0;
-            if (!literal("\\u") || !hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return false;
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return false;
-      }
-    }
-    return false;
-  }
-
-  bool number(std::string& out) {
-    size_t start = i_;
-    eat('-');
-    size_t digits = i_;
-    while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '.' || s_[i_] == 'e' ||
-                              s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-'))
-      ++i_;
-    if (i_ == digits) return false;
-    out = s_.substr(start, i_ - start);
-    return true;
-  }
-
-  bool value(Value& v, int depth) {
-    if (depth > kMaxDepth || i_ >= s_.size()) return false;
-    char c = s_[i_];
-    if (c == '"') {
-      v.kind = Value::string;
-      return string(v.text);
-    }
-    if (c == 'n') {
-      v.kind = Value::null;
-      return literal("null");
-    }
-    if (c == 't' || c == 'f') {
-      v.kind = Value::boolean;
-      v.text = c == 't' ? "true" : "false";
-      return literal(v.text);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Value::number;
-      return number(v.text);
-    }
-    if (c == '{' || c == '[') {  // skipped
-      char close = c == '{' ? '}' : ']';
-      ++i_;
-      ws();
-      if (eat(close)) return true;
-      while (true) {
-        ws();
-        if (c == '{') {
-          std::string ignored;
-          if (!string(ignored)) return false;
-          ws();
-          if (!eat(':')) return false;
-          ws();
-        }
-        Value inner;
-        if (!value(inner, depth + 1)) return false;
-        ws();
-        if (eat(',')) continue;
-        return eat(close);
-      }
-    }
-    return false;
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-std::optional<std::int64_t> json_integer(const JsonReader::Value& v) {
-  if (v.kind != JsonReader::Value::number) return std::nullopt;
-  std::int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
-  if (ec == std::errc() && ptr == v.text.data() + v.text.size()) return n;
-  double d = 0;  // 12.0, 1e3: whole numbers written as floats by other tools
-  auto [p2, e2] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
-  if (e2 != std::errc() || p2 != v.text.data() + v.text.size() || !std::isfinite(d) || d != std::floor(d) ||
-      std::fabs(d) > 9.0e18)
-    return std::nullopt;
-  return static_cast<std::int64_t>(d);
-}
-
-std::optional<AccessRecord> parse_json(std::string_view line) {
-  AccessRecord r;
-  bool have_time = false, have_status = false;
-  JsonReader reader(line);
-  using V = JsonReader::Value;
-  auto str = [](const V& v, std::string& out) {
-    if (v.kind == V::null) {
-      out.clear();
-      return true;
-    }
-    if (v.kind != V::string) return false;
-    out = v.text;
-    return true;
-  };
-  auto optional_ms = [](const V& v, std::int64_t& out) {
-    if (v.kind == V::null) {
-      out = -1;
-      return true;
-    }
-    auto n = json_integer(v);
-    if (!n || *n < -1) return false;
-    out = *n;
-    return true;
-  };
-  bool ok = reader.object([&](const std::string& name, const V& v) {
-    if (name == "client_addr") return str(v, r.client_addr);
-    if (name == "method") return str(v, r.method);
-    if (name == "target") return str(v, r.target);
-    if (name == "http_version") return str(v, r.http_version);
-    if (name == "referer") return str(v, r.referer);
-    if (name == "user_agent") return str(v, r.user_agent);
-    if (name == "cache_status") return str(v, r.cache_status);
-    if (name == "upstream_ms") return optional_ms(v, r.upstream_ms);
-    if (name == "total_ms") return optional_ms(v, r.total_ms);
-    if (name == "key") {
-      if (v.kind == V::null) return true;
-      if (v.kind != V::string) return false;
-      r.key = v.text;
-      return true;
-    }
-    if (name == "time") {
-      std::optional<UnixMillis> t;
-      if (v.kind == V::string)
-        t = parse_iso8601(v.text);
-      else
-        t = json_integer(v);  // epoch milliseconds
-      have_time = t.has_value();
-      if (t) r.time = *t;
-      return have_time;
-    }
-    if (name == "status") {
-      auto n = json_integer(v);
-      if (!n || *n < 0 || *n > 999) return false;
-      r.status = static_cast<int>(*n);
-      have_status = true;
-      return true;
-    }
-    if (name == "response_bytes") {
-      auto n = json_integer(v);
-      if (!n || *n < 0) return false;
-      r.response_bytes = static_cast<std::uint64_t>(*n);
-      return true;
-    }
-    return true;  // unknown member
-  });
-  if (!ok || !have_time || !have_status) return std::nullopt;
-  return r;
-}
-
 }  // namespace
+
+std::string cache_status_token(std::string_view cache_status) {
+  if (cache_status.empty()) return {};
+  // The proxy logs its value without the cache name ("hit; ttl=3"): give it one back.
+  const std::string value = cache_status.starts_with("cachefwd") ? std::string(cache_status)
+                                                                 : "cachefwd; " + std::string(cache_status);
+  const auto list = http::parse_cache_status(value);
+  if (!list || list->empty()) return std::string(cache_status);
+  const auto& e = list->back();
+  std::string out;
+  if (e.hit) {
+    out = e.ttl && *e.ttl < 0 ? "hit-stale" : "hit";
+  } else if (!e.fwd.empty()) {
+    out = e.fwd == "uri-miss" ? "miss" : e.fwd;
+  } else {
+    return std::string(cache_status);
+  }
+  if (e.stored) out += "+stored";
+  if (e.collapsed) out += "+collapsed";
+  if (!e.detail.empty()) out += ":" + e.detail;
+  return out;
+}
 
 std::optional<AccessLogFormat> parse_access_log_format(std::string_view name) {
   if (name == "combined") return AccessLogFormat::combined;
@@ -761,14 +208,6 @@ std::string format_iso8601_utc(UnixMillis t) {
 
 std::string format_access_log_line(const AccessRecord& record, AccessLogFormat format) {
   return format == AccessLogFormat::json ? format_json(record) : format_combined(record);
-}
-
-std::optional<AccessRecord> parse_access_log_line(std::string_view line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  std::string_view trimmed = trim_ows(line);
-  if (trimmed.empty()) return std::nullopt;
-  if (trimmed.front() == '{') return parse_json(trimmed);
-  return parse_combined(trimmed);
 }
 
 }  // namespace cachefwd::metrics

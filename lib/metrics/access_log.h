@@ -29,6 +29,14 @@
 
 namespace cachefwd::metrics {
 
+// The cache= token of a combined line: the Cache-Status parameters as one readable word without
+// spaces, so the field needs no escaping: "hit", "hit-stale" (served past its lifetime), the fwd
+// reason ("miss" for uri-miss, "vary-miss", "stale", "bypass", "method", "request", "partial"),
+// then "+stored" / "+collapsed" and ":detail" ("miss+stored", "bypass:no-store",
+// "miss:too-large"). `cache_status` is our Cache-Status value with or without the cache name; a
+// value that is not one is written as it is (escaped).
+std::string cache_status_token(std::string_view cache_status);
+
 struct AccessRecord {
   std::string client_addr;
   UnixMillis time = 0;  // when the request arrived
@@ -56,17 +64,8 @@ std::optional<AccessLogFormat> parse_access_log_format(std::string_view name);
 // One line, without the trailing '\n' (the writer adds it).
 std::string format_access_log_line(const AccessRecord& record, AccessLogFormat format);
 
-// Reads one line of either format (a line starting with '{' is json) and plain Common/Combined Log
-// Format lines of nginx and Apache: referer and user agent are optional, the time zone may be any
-// offset (the result is UTC), "-" for bytes is 0, \xHH and Apache's backslash escapes are decoded,
-// and trailing fields other than cache= and upstream_ms= are ignored. A trailing "\r" or "\n" is
-// ignored. nullopt for anything that does not have at least host, ident, user, [time], "request",
-// status and bytes (or, in json, "time" and "status").
-std::optional<AccessRecord> parse_access_log_line(std::string_view line);
-
 // "22/Nov/2026:04:13:04 +0000" (the part between the brackets) and ISO 8601
 // "2026-11-22T04:13:04.123Z", from UnixMillis in UTC. No clock, no TZ database.
 std::string format_clf_time(UnixMillis t);
 std::string format_iso8601_utc(UnixMillis t);
-
 }  // namespace cachefwd::metrics

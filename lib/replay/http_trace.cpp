@@ -1,5 +1,8 @@
 #include "replay/http_trace.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
@@ -8,8 +11,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "http/http_date.h"
-#include "metrics/access_log.h"
-#include "replay/json.h"
+#include "metrics/access_log_reader.h"
 
 namespace cachefwd::replay {
 
@@ -49,58 +51,7 @@ std::optional<HttpFormat> sniff_http_format(std::string_view head) {
   return std::nullopt;
 }
 
-std::optional<UnixMillis> parse_iso8601(std::string_view s) {
-  auto digits = [&](size_t pos, size_t n) -> std::optional<std::int64_t> {
-    if (pos + n > s.size()) return std::nullopt;
-    std::int64_t v = 0;
-    for (size_t k = pos; k < pos + n; ++k) {
-      if (s[k] < '0' || s[k] > '9') return std::nullopt;
-      v = v * 10 + (s[k] - '0');
-    }
-    return v;
-  };
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  const auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
-             se = digits(17, 2);
-  if (!y || !mo || !d || !h || !mi || !se || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
-      *mi > 59 || *se > 60)
-    return std::nullopt;
-  size_t i = 19;
-  std::int64_t ms = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    std::int64_t scale = 100;
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      ms += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-  }
-  std::int64_t offset_min = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    const int sign = s[i] == '-' ? -1 : 1;
-    const auto oh = digits(i + 1, 2);
-    if (!oh) return std::nullopt;
-    size_t j = i + 3;
-    if (j < s.size() && s[j] == ':') ++j;
-    const auto om = digits(j, 2);
-    if (!om || *oh > 23 || *om > 59) return std::nullopt;
-    offset_min = sign * (*oh * 60 + *om);
-    i = j + 2;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
-  const std::int64_t days = http::days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
-  const std::int64_t secs = days * 86400 + *h * 3600 + *mi * 60 + *se - offset_min * 60;
-  return secs * 1000 + ms;
-}
+std::optional<UnixMillis> parse_iso8601(std::string_view s) { return metrics::parse_iso8601(s); }
 
 std::string percent_encode(std::string_view s) {
   std::string out;
@@ -188,16 +139,36 @@ namespace {
 
 bool http_url(std::string_view u) { return istarts_with(u, "http://") || istarts_with(u, "https://"); }
 
-void read_har_headers(const JsonValue* arr, http::Headers& out) {
+using Json = nlohmann::json;
+
+// Member `name` of an object, or nullptr (also when `v` is not an object).
+const Json* member(const Json& v, const char* name) {
+  if (!v.is_object()) return nullptr;
+  const auto it = v.find(name);
+  return it == v.end() ? nullptr : &*it;
+}
+
+void read_har_headers(const Json* arr, http::Headers& out) {
   if (!arr || !arr->is_array()) return;
-  for (const auto& h : arr->array) {
-    const auto* n = h.get("name");
-    const auto* v = h.get("value");
+  for (const auto& h : *arr) {
+    const auto* n = member(h, "name");
+    const auto* v = member(h, "value");
     if (!n || !v || !n->is_string() || !v->is_string()) continue;
+    const auto& name = n->get_ref<const std::string&>();
     // HTTP/2 pseudo-headers (":authority") are not fields.
-    if (n->string.empty() || n->string[0] == ':') continue;
-    out.add(n->string, v->string);
+    if (name.empty() || name[0] == ':') continue;
+    out.add(name, v->get_ref<const std::string&>());
   }
+}
+
+// nlohmann's parse_error says "[json.exception.parse_error.101] parse error at line 3, column 2:
+// syntax error ..."; we report the line ourselves and keep the part after the position.
+std::string describe_parse_error(const Json::parse_error& e) {
+  std::string what = e.what();
+  const auto column = what.find(", column ");
+  const auto colon = column == std::string::npos ? what.find("] ") : what.find(": ", column);
+  if (colon != std::string::npos) what = what.substr(colon + 2);
+  return what;
 }
 
 class HarReader final : public HttpReader {
@@ -206,27 +177,30 @@ class HarReader final : public HttpReader {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::string_view body = text;
     if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
-    JsonError err;
-    auto doc = parse_json(body, &err);
-    if (!doc) {
-      document_error_ = "invalid JSON at line " + std::to_string(err.line) + ": " + err.what;
-      errors_.add(err.line);
+    try {
+      doc_ = Json::parse(body);
+    } catch (const Json::parse_error& e) {
+      // e.byte is 1-based; the line is that of the offending character.
+      const size_t upto = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, body.size());
+      const std::uint64_t line =
+          1 + static_cast<std::uint64_t>(std::count(body.begin(), body.begin() + upto, '\n'));
+      document_error_ = "invalid JSON at line " + std::to_string(line) + ": " + describe_parse_error(e);
+      errors_.add(line);
       return;
     }
-    const auto* log = doc->get("log");
-    const auto* entries = log ? log->get("entries") : nullptr;
+    const auto* log = member(doc_, "log");
+    const auto* entries = log ? member(*log, "entries") : nullptr;
     if (!entries || !entries->is_array()) {
-      document_error_ = "no log.entries array";
+      document_error_ = "not a HAR file: no log.entries array";
       errors_.add(1);
       return;
     }
-    doc_ = std::move(*doc);
-    entries_ = &doc_.get("log")->get("entries")->array;
+    entries_ = entries;
   }
 
   bool next(HttpRequest& out) override {
     while (entries_ && index_ < entries_->size()) {
-      const JsonValue& e = (*entries_)[index_++];
+      const Json& e = (*entries_)[index_++];
       position_ = index_;
       if (fill(e, out)) return true;
     }
@@ -234,49 +208,53 @@ class HarReader final : public HttpReader {
   }
 
  private:
-  JsonValue doc_;
-  const std::vector<JsonValue>* entries_ = nullptr;
+  Json doc_;
+  const Json* entries_ = nullptr;
   size_t index_ = 0;
 
-  bool fill(const JsonValue& e, HttpRequest& out) {
-    const auto* req = e.get("request");
-    const auto* resp = e.get("response");
-    const auto* method = req ? req->get("method") : nullptr;
-    const auto* url = req ? req->get("url") : nullptr;
-    const auto* status = resp ? resp->get("status") : nullptr;
-    const auto* started = e.get("startedDateTime");
-    if (!method || !method->is_string() || method->string.empty() || !url || !url->is_string() || !status ||
-        !status->is_number() || !started || !started->is_string()) {
+  bool fill(const Json& e, HttpRequest& out) {
+    const auto* req = member(e, "request");
+    const auto* resp = member(e, "response");
+    const auto* method = req ? member(*req, "method") : nullptr;
+    const auto* url = req ? member(*req, "url") : nullptr;
+    const auto* status = resp ? member(*resp, "status") : nullptr;
+    const auto* started = member(e, "startedDateTime");
+    if (!method || !method->is_string() || method->get_ref<const std::string&>().empty() || !url ||
+        !url->is_string() || !status || !status->is_number() || !started || !started->is_string()) {
       errors_.add(index_);
       return false;
     }
-    const auto t = parse_iso8601(started->string);
+    const auto t = parse_iso8601(started->get_ref<const std::string&>());
     if (!t) {
       errors_.add(index_);
       return false;
     }
-    if (!http_url(url->string) || status->number <= 0) {
+    const double status_value = status->get<double>();
+    if (!http_url(url->get_ref<const std::string&>()) || status_value <= 0 || status_value > 999) {
       ++filtered_;
       return false;
     }
     out = HttpRequest{};
-    out.method = method->string;
-    out.url = url->string;
-    out.status = static_cast<int>(status->number);
+    out.method = method->get<std::string>();
+    out.url = url->get<std::string>();
+    out.status = static_cast<int>(status_value);
     out.time = *t;
     out.line = index_;
-    read_har_headers(req->get("headers"), out.request_headers);
-    read_har_headers(resp->get("headers"), out.response_headers);
+    read_har_headers(member(*req, "headers"), out.request_headers);
+    read_har_headers(member(*resp, "headers"), out.response_headers);
     out.has_response_headers = true;
     // The decoded size (content.size) is what an origin sends uncompressed and what byte hit ratio
     // is about; bodySize (bytes on the wire) is 0 or -1 for a response the browser had cached.
-    const auto* content = resp->get("content");
-    const auto* csize = content ? content->get("size") : nullptr;
-    const auto* bsize = resp->get("bodySize");
-    if (csize && csize->is_number() && csize->number > 0)
-      out.size = static_cast<std::uint64_t>(csize->number);
-    else if (bsize && bsize->is_number() && bsize->number > 0)
-      out.size = static_cast<std::uint64_t>(bsize->number);
+    const auto* content = member(*resp, "content");
+    const auto* csize = content ? member(*content, "size") : nullptr;
+    const auto* bsize = member(*resp, "bodySize");
+    auto positive = [](const Json* v) {
+      return v && v->is_number() && v->get<double>() > 0 && v->get<double>() < 1e18;
+    };
+    if (positive(csize))
+      out.size = static_cast<std::uint64_t>(csize->get<double>());
+    else if (positive(bsize))
+      out.size = static_cast<std::uint64_t>(bsize->get<double>());
     return true;
   }
 };

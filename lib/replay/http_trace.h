@@ -3,7 +3,7 @@
 // exports (requests with their recorded responses) and access logs (cachefwd's combined+cache and
 // JSON formats, nginx/Apache common and combined, read with metrics::parse_access_log_line).
 //
-// HAR files are parsed whole (json.h): they are one page load, kilobytes to a few MB. Access logs
+// HAR files are parsed whole (nlohmann::json): they are one page load, kilobytes to a few MB. Access logs
 // stream line by line with O(1) memory. Malformed lines (or HAR entries) are counted with their
 // line (entry) numbers, never fatal; the caller decides whether --strict makes them so.
 #include <cstdint>

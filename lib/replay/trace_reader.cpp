@@ -1,5 +1,8 @@
 #include "replay/trace_reader.h"
 
+#include "base/time.h"
+#include "metrics/access_log_reader.h"
+
 #include <array>
 #include <cstring>
 
@@ -234,46 +237,25 @@ class ApacheLogReader final : public LineReader {
   bool next(Request& out) override {
     std::string_view line;
     while (next_line(line)) {
-      const size_t lb = line.find(" [");
-      const size_t rb = lb == std::string_view::npos ? lb : line.find("] \"", lb);
-      if (rb == std::string_view::npos) {
+      // The same line grammar as the HTTP replay's log reader (metrics::parse_access_log_line),
+      // so both agree on what a valid line is.
+      auto rec = metrics::parse_access_log_line(line);
+      if (!rec) {
         errors_.add(position_);
         continue;
       }
-      const auto time = parse_access_log_time(line.substr(lb + 2, rb - lb - 2));
-      // The request line ends at the last quote before the status; escaped quotes (\") may occur.
-      size_t q = rb + 3;
-      size_t end = q;
-      while (end < line.size() && !(line[end] == '"' && line[end - 1] != '\\')) ++end;
-      if (!time || end >= line.size()) {
-        errors_.add(position_);
-        continue;
-      }
-      const std::string_view request = line.substr(q, end - q);
-      std::string_view rest = line.substr(end + 1);
-      std::string_view f[2];
-      if (split_ws(rest, f, 2) < 2) {
-        errors_.add(position_);
-        continue;
-      }
-      const auto status = parse_decimal(f[0]);
-      const auto bytes = f[1] == "-" ? std::optional<std::int64_t>(0) : parse_decimal(f[1]);
-      std::string_view parts[3];
-      const size_t nparts = split_ws(request, parts, 3);
-      if (!status || !bytes) {
-        errors_.add(position_);
-        continue;
-      }
-      const bool cacheable_method = nparts == 3 && (parts[0] == "GET" || parts[0] == "HEAD");
-      if (!cacheable_method || (*status != 200 && *status != 203 && *status != 304)) {
+      const int status = rec->status;
+      const bool cacheable_method =
+          !rec->http_version.empty() && (rec->method == "GET" || rec->method == "HEAD");
+      if (!cacheable_method || (status != 200 && status != 203 && status != 304)) {
         ++filtered_;
         continue;
       }
-      key_.assign(parts[1]);
-      out.timestamp = *time;
+      key_.assign(rec->target);
+      out.timestamp = millis_to_seconds(rec->time);
       out.text_key = key_;
       out.key = hash64(key_);
-      out.size = static_cast<std::uint64_t>(*bytes);
+      out.size = rec->response_bytes;
       out.next_access = -1;
       return true;
     }
@@ -284,44 +266,12 @@ class ApacheLogReader final : public LineReader {
   std::string key_;
 };
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 }  // namespace
 
 std::optional<std::int64_t> parse_access_log_time(std::string_view s) {
-  // dd/Mon/yyyy:hh:mm:ss +zzzz
-  if (s.size() != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' ||
-      s[20] != ' ' || (s[21] != '+' && s[21] != '-')) {
-    return std::nullopt;
-  }
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  unsigned month = 0;
-  for (unsigned i = 0; i < 12; ++i) {
-    if (s.substr(3, 3) == kMonths[i]) month = i + 1;
-  }
-  const auto day = parse_decimal(s.substr(0, 2));
-  const auto year = parse_decimal(s.substr(7, 4));
-  const auto hh = parse_decimal(s.substr(12, 2));
-  const auto mm = parse_decimal(s.substr(15, 2));
-  const auto ss = parse_decimal(s.substr(18, 2));
-  const auto zh = parse_decimal(s.substr(22, 2));
-  const auto zm = parse_decimal(s.substr(24, 2));
-  if (month == 0 || !day || !year || !hh || !mm || !ss || !zh || !zm || *day < 1 || *day > 31 || *hh > 23 ||
-      *mm > 59 || *ss > 60 || *zm > 59) {
-    return std::nullopt;
-  }
-  const std::int64_t offset = (*zh * 3600 + *zm * 60) * (s[21] == '-' ? -1 : 1);
-  return days_from_civil(*year, month, static_cast<unsigned>(*day)) * 86400 + *hh * 3600 + *mm * 60 + *ss -
-         offset;
+  const auto ms = metrics::parse_clf_time(s);
+  if (!ms) return std::nullopt;
+  return millis_to_seconds(*ms);
 }
 
 std::optional<TraceFormat> parse_trace_format(std::string_view name) {

@@ -220,7 +220,7 @@ TEST(AccessLog, OneLinePerResponseWithCacheStatus) {
   EXPECT_TRUE(std::regex_search(lines[0], std::regex("^127\\.0\\.0\\.1 - - \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:"))) << lines[0];
   EXPECT_NE(lines[0].find("\"GET " + o.origin.url("/log") + " HTTP/1.1\" 200 "), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("\"test-agent/1\""), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("fwd=uri-miss"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(" cache=miss+stored "), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("cache=hit"), std::string::npos) << lines[1];
   std::remove(path.c_str());
 }
@@ -241,6 +241,28 @@ TEST(Config, FileSettingsApplyAndTheCommandLineWins) {
   run_cachefwd({"serve", "--config", path, "--max-object-size", "4KiB", "--dump-config"}, out);
   EXPECT_NE(out.find("ttl = \"60s\""), std::string::npos) << out;
   EXPECT_NE(out.find("max-object-size = \"4KiB\""), std::string::npos) << out;
+  std::remove(path.c_str());
+}
+
+TEST(Config, BrokenFilesAndDirectoriesAreRefusedWithFileAndLine) {
+  std::string out;
+  EXPECT_EQ(run_cachefwd({"serve", "--config", "/tmp", "--dump-config"}, out), 2);
+  EXPECT_NE(out.find("cachefwd serve: --config /tmp: is a directory"), std::string::npos) << out;
+  std::string path = temp_path("broken.toml");
+  {
+    std::ofstream f(path);
+    f << "ttl = \"60s\"\nlisten = [\"127.0.0.1:3128\"\n";
+  }
+  EXPECT_EQ(run_cachefwd({"serve", "--config", path, "--dump-config"}, out), 2);
+  // The array that never closes: toml++ reports the end of line 2, where its `]` is missing.
+  EXPECT_NE(out.find("--config " + path + ":2:"), std::string::npos) << out;
+  {
+    std::ofstream f(path);
+    f << "listen = [\n  \"127.0.0.1:3999\",\n]\nttl = \"1m30s\"\n";
+  }
+  EXPECT_EQ(run_cachefwd({"serve", "--config", path, "--dump-config"}, out), 0) << out;
+  EXPECT_NE(out.find("listen = [\"127.0.0.1:3999\"]"), std::string::npos) << out;
+  EXPECT_NE(out.find("ttl = \"1m30s\""), std::string::npos) << out;
   std::remove(path.c_str());
 }
 

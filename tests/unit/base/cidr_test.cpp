@@ -71,6 +71,16 @@ TEST(Strings, SizesAndDurations) {
   EXPECT_EQ(parse_duration_ms("5m"), 300'000);
   EXPECT_EQ(parse_duration_ms("1h"), 3'600'000);
   EXPECT_FALSE(parse_duration_ms("soon"));
+  EXPECT_EQ(parse_duration_ms("1m30s"), 90'000);
+  EXPECT_EQ(parse_duration_ms("1.5s"), 1'500);
+  EXPECT_EQ(parse_duration_ms("1h30m"), 5'400'000);
+  EXPECT_EQ(parse_duration_ms("250ms"), 250);
+  EXPECT_EQ(parse_duration_ms("0.25"), 250);
+  EXPECT_FALSE(parse_duration_ms("30s1m"));  // units out of order: a typo
+  EXPECT_FALSE(parse_duration_ms("1m30"));   // a bare number after a unit is ambiguous
+  EXPECT_FALSE(parse_duration_ms("1..5s"));
+  EXPECT_FALSE(parse_duration_ms("-5s"));
+  EXPECT_FALSE(parse_duration_ms(""));
   EXPECT_FALSE(parse_decimal("99999999999999999999"));
 }
 

@@ -6,19 +6,19 @@
 #include <cmath>
 
 #include "load/bench.h"
-#include "unit/load/mini_json.h"
+#include "unit/load/json_paths.h"
 
 namespace cachefwd::load {
 namespace {
 
-using testing::MiniJson;
+using testing::flatten_json;
 
 // Every figure the table shows must be in the JSON, under the path its row names, with the same
 // value; and the table must show every row's label.
 void expect_json_has_every_table_figure(const BenchReport& rep, std::size_t min_rows) {
   const std::string table = render_table(rep);
   const std::string json = render_json(rep);
-  const auto flat = MiniJson::flatten(json);
+  const auto flat = flatten_json(json);
   ASSERT_TRUE(flat) << "JSON does not parse:\n" << json;
   const auto rows = report_rows(rep);
   EXPECT_GE(rows.size(), min_rows);
@@ -81,7 +81,7 @@ TEST(Report, JsonHasEveryFigureTheTableShows) {
   const auto rep = synthetic_report();
   expect_json_has_every_table_figure(rep, 50);
   // The rows derived from other figures are computed, not copied: check their arithmetic.
-  const auto flat = *MiniJson::flatten(render_json(rep));
+  const auto flat = *flatten_json(render_json(rep));
   EXPECT_DOUBLE_EQ(std::stod(flat.at("cache.hit_ratio")), 0.9);
   EXPECT_DOUBLE_EQ(std::stod(flat.at("cache.byte_hit_ratio")), 900.0 * 1024 / (900.0 * 1024 + 100.0 * 4096));
   EXPECT_DOUBLE_EQ(std::stod(flat.at("throughput_rps")), 100.0);

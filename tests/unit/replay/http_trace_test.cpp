@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "replay/json.h"
-
 namespace cachefwd::replay {
 namespace {
 
@@ -78,30 +76,30 @@ std::vector<HttpRequest> read_all(HttpReader& r) {
   return out;
 }
 
-TEST(Json, ParsesNestedValuesAndEscapes) {
-  auto v = parse_json(R"( {"a": [1, -2.5e2, true, false, null], "s": "x\"\\\/\u00e9\ud83d\ude00\n"} )");
-  ASSERT_TRUE(v);
-  ASSERT_TRUE(v->get("a") && v->get("a")->is_array());
-  const auto& a = v->get("a")->array;
-  ASSERT_EQ(a.size(), 5u);
-  EXPECT_EQ(a[0].number, 1);
-  EXPECT_EQ(a[1].number, -250);
-  EXPECT_TRUE(a[2].boolean);
-  EXPECT_EQ(a[4].type, JsonValue::Type::null);
-  EXPECT_EQ(v->get("s")->string, "x\"\\/\xC3\xA9\xF0\x9F\x98\x80\n");
-  EXPECT_EQ(v->get("missing"), nullptr);
+std::vector<HttpRequest> read_har_text(const std::string& text, std::string* document_error) {
+  std::istringstream in(text);
+  auto r = make_http_reader(HttpFormat::kHar, in);
+  std::vector<HttpRequest> out;
+  HttpRequest q;
+  while (r->next(q)) out.push_back(q);
+  *document_error = r->document_error();
+  return out;
 }
 
-TEST(Json, ReportsTheLineOfAnError) {
-  JsonError err;
-  EXPECT_FALSE(parse_json("{\n\"a\": 1,\n\"b\": tru\n}", &err));
-  EXPECT_EQ(err.line, 3u);
-  EXPECT_FALSE(parse_json("[1, 2", &err));
-  EXPECT_FALSE(parse_json("{} x", &err));
-  EXPECT_FALSE(parse_json("\"unterminated", &err));
-  EXPECT_FALSE(parse_json("", &err));
+TEST(HarReader, ReportsTheLineOfASyntaxError) {
+  std::string err;
+  EXPECT_TRUE(read_har_text("{\n\"log\": {\"entries\": [\n{\"b\": tru\n}]}}", &err).empty());
+  EXPECT_EQ(err.rfind("invalid JSON at line 3: ", 0), 0u) << err;
+  for (const char* broken : {"[1, 2", "{} x", "\"unterminated", "", "{\"log\": {\"entries\": [}}"}) {
+    EXPECT_TRUE(read_har_text(broken, &err).empty()) << broken;
+    EXPECT_EQ(err.rfind("invalid JSON at line 1: ", 0), 0u) << broken << ": " << err;
+  }
+  // Valid JSON that is not a HAR.
+  EXPECT_TRUE(read_har_text("{\"log\": 1}", &err).empty());
+  EXPECT_EQ(err, "not a HAR file: no log.entries array");
   // Deep nesting is refused, not a stack overflow.
-  EXPECT_FALSE(parse_json(std::string(100000, '['), &err));
+  EXPECT_TRUE(read_har_text(std::string(100000, '['), &err).empty());
+  EXPECT_FALSE(err.empty());
 }
 
 TEST(Iso8601, UtcOffsetsAndFractions) {

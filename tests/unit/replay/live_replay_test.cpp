@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/json.h"
+#include <nlohmann/json.hpp>
 
 namespace cachefwd::replay {
 namespace {
@@ -44,22 +44,20 @@ std::string temp_path(const std::string& name) {
   return "/tmp/cachefwd-replay-test." + std::to_string(::getpid()) + "." + name;
 }
 
-JsonValue read_json(const std::string& path) {
+nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto v = parse_json(ss.str());
-  EXPECT_TRUE(v) << path << ": " << ss.str();
-  return v ? *v : JsonValue{};
+  auto v = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(v.is_discarded()) << path << ": " << ss.str();
+  return v.is_discarded() ? nlohmann::json{} : v;
 }
 
-double num(const JsonValue& v, std::initializer_list<const char*> path) {
-  const JsonValue* cur = &v;
-  for (const char* p : path) {
-    cur = cur ? cur->get(p) : nullptr;
-  }
+double num(const nlohmann::json& v, std::initializer_list<const char*> path) {
+  const nlohmann::json* cur = &v;
+  for (const char* p : path) cur = cur && cur->is_object() && cur->contains(p) ? &(*cur)[p] : nullptr;
   EXPECT_TRUE(cur && cur->is_number());
-  return cur && cur->is_number() ? cur->number : NAN;
+  return cur && cur->is_number() ? cur->get<double>() : NAN;
 }
 
 struct Entry {
@@ -137,10 +135,11 @@ TEST(LiveReplay, FiveUrlsThreeTimesEachGiveTenHits) {
   EXPECT_EQ(num(doc, {"errors", "connect"}), 0);
   // Bytes: every body size twice from the cache, once from the origin.
   EXPECT_EQ(num(doc, {"cache", "hit_body_bytes"}), 2 * (1000 + 1001 + 1002 + 1003 + 1004));
-  const auto* top = doc.get("replay") ? doc.get("replay")->get("top_missed") : nullptr;
-  ASSERT_TRUE(top && top->is_array());
-  ASSERT_EQ(top->array.size(), 5u);
-  EXPECT_EQ(num(top->array[0], {"misses"}), 1);
+  ASSERT_TRUE(doc.contains("replay") && doc["replay"].contains("top_missed"));
+  const auto& top = doc["replay"]["top_missed"];
+  ASSERT_TRUE(top.is_array());
+  ASSERT_EQ(top.size(), 5u);
+  EXPECT_EQ(num(top[0], {"misses"}), 1);
   EXPECT_NE(r.output.find("top missed URLs"), std::string::npos);
   ::unlink(har.c_str());
   ::unlink(json.c_str());
@@ -191,12 +190,12 @@ TEST(LiveReplay, LiveAndSimulatedHitRatiosAgree) {
   ASSERT_EQ(sim.exit_code, 0) << sim.output;
   const auto l = read_json(live_json);
   const auto s = read_json(sim_json);
-  const auto* results = s.get("results");
-  ASSERT_TRUE(results && results->is_array() && results->array.size() == 1u) << sim.output;
-  const double requests = num(results->array[0], {"requests"});
+  ASSERT_TRUE(s.contains("results") && s["results"].is_array() && s["results"].size() == 1u) << sim.output;
+  const auto* results = &s["results"];
+  const double requests = num((*results)[0], {"requests"});
   EXPECT_EQ(num(l, {"responses"}), requests);
   const double live_hits = num(l, {"cache", "hits"});
-  const double sim_hits = num(results->array[0], {"hits"});
+  const double sim_hits = num((*results)[0], {"hits"});
   // Expected from the capture: /a0-/a3 hit in rounds 2 and 3 (8), /notfound-cc and /expires too (4),
   // /q?x=0 in round 3 (1), the second /short (1) and the final /a3 (1): 15 hits. The no-cache /a0
   // and the stale /short miss; no-store, private, the 404 without freshness and the 503 never hit.
@@ -208,19 +207,19 @@ TEST(LiveReplay, LiveAndSimulatedHitRatiosAgree) {
   std::printf("live hits %.0f, simulated hits %.0f of %.0f requests\n", live_hits, sim_hits, requests);
   EXPECT_NEAR(live_ratio, sim_ratio, 0.05) << "live " << live_hits << " sim " << sim_hits << "\n"
                                            << live.output;
-  EXPECT_NEAR(num(l, {"cache", "byte_hit_ratio"}), num(results->array[0], {"byte_hit_ratio"}), 0.05);
+  EXPECT_NEAR(num(l, {"cache", "byte_hit_ratio"}), num((*results)[0], {"byte_hit_ratio"}), 0.05);
   ::unlink(har.c_str());
   ::unlink(live_json.c_str());
   ::unlink(sim_json.c_str());
 }
 
 // The JSON object "outcomes" of a replay or simulation, as name -> count.
-std::map<std::string, double> outcomes_of(const JsonValue& doc) {
+std::map<std::string, double> outcomes_of(const nlohmann::json& doc) {
   std::map<std::string, double> out;
-  const auto* o = doc.get("outcomes");
-  EXPECT_TRUE(o && o->is_object());
-  if (o && o->is_object())
-    for (const auto& [k, v] : o->object) out[k] = v.number;
+  const bool present = doc.contains("outcomes") && doc["outcomes"].is_object();
+  EXPECT_TRUE(present);
+  if (present)
+    for (const auto& [k, v] : doc["outcomes"].items()) out[k] = v.get<double>();
   return out;
 }
 
@@ -362,7 +361,7 @@ TEST(LiveReplay, AccessLogLiveAndSimulatedAgreeWithATtl) {
   const auto s = read_json(path + ".sim.json");
   const auto l = read_json(path + ".live.json");
   // /p0../p2 (200) miss once then hit twice each; /p3 (500) is never stored: 6 hits of 12.
-  EXPECT_EQ(num(s.get("results")->array[0], {"hits"}), 6);
+  EXPECT_EQ(num(s["results"][0], {"hits"}), 6);
   EXPECT_EQ(num(l, {"cache", "hits"}), 6) << live.output;
   EXPECT_EQ(num(l, {"responses"}), 12);
   // --strict turns the malformed line into a failure.
@@ -403,13 +402,95 @@ TEST(LiveReplay, MalformedHarIsReportedNotACrash) {
   REQUIRE_BINARY();
   const auto path = temp_path("broken.har");
   std::ofstream(path) << "{\"log\": {\"entries\": [\n{\"startedDateTime\": \"x\"},\n{,]}}";
+  // Nothing could be read: an error with the reason, not an empty table.
   const auto r = run("replay --simulate '" + path + "'");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("invalid JSON at line 3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nothing to simulate"), std::string::npos) << r.output;
   EXPECT_EQ(run("replay --simulate '" + path + "' --strict").exit_code, 1);
   const auto live = run("replay '" + path + "' --strict");
   EXPECT_EQ(live.exit_code, 1) << live.output;
   ::unlink(path.c_str());
+}
+
+// Garbage in is an error out: empty files, random bytes and captures with nothing replayable exit
+// non-zero with the reason on one line, never a table with a hit ratio.
+TEST(ReplayInputs, EmptyAndRandomInputsExitNonZeroWithAReason) {
+  REQUIRE_BINARY();
+  const auto empty_csv = temp_path("empty.csv");
+  std::ofstream(empty_csv).flush();
+  auto r = run("replay --simulate '" + empty_csv + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cachefwd replay: nothing to simulate"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("1.0000"), std::string::npos) << r.output;
+
+  const auto random_har = temp_path("random.har");
+  {
+    std::ofstream out(random_har, std::ios::binary);
+    std::uint32_t x = 12345;
+    for (int i = 0; i < 4096; ++i) {
+      x = x * 1103515245u + 12345u;
+      out.put(static_cast<char>(x >> 24));
+    }
+  }
+  r = run("replay --simulate '" + random_har + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("invalid JSON"), std::string::npos) << r.output;
+  r = run("replay '" + random_har + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+
+  const auto empty_log = temp_path("empty-access.log");
+  std::ofstream(empty_log) << "\n";
+  r = run("replay --simulate '" + empty_log + "' --format log");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  for (const auto& p : {empty_csv, random_har, empty_log}) ::unlink(p.c_str());
+}
+
+TEST(ReplayInputs, HttpsOnlyCaptureThroughAProxySaysWhyAndSuggestsTheEmbeddedOrigin) {
+  REQUIRE_BINARY();
+  const auto har = write_har("https.har", {{0, "GET", "https://a.example/x", 200, {}},
+                                           {0.1, "GET", "https://a.example/y", 200, {}}});
+  // Port 1 on loopback: nothing is sent, since nothing is replayable.
+  const auto r = run("replay '" + har + "' --proxy 127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("2 of them https"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--origin embedded"), std::string::npos) << r.output;
+  ::unlink(har.c_str());
+}
+
+TEST(ReplayInputs, AccessLogsAutoDetectAsCapturesSoTtlApplies) {
+  REQUIRE_BINARY();
+  // Named like shared/traces' access logs, which name-based detection used to read as sizes-only.
+  const auto path = temp_path("access.log");
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 8; ++i)
+      out << "127.0.0.1 - - [22/Nov/2026:04:13:" << (10 + i) << " +0000] \"GET /p" << (i % 2)
+          << " HTTP/1.1\" 200 100 \"-\" \"curl/8\"\n";
+  }
+  const auto without = run("replay --simulate '" + path + "' --json -");
+  const auto with = run("replay --simulate '" + path + "' --ttl 1m30s --json - --quiet");
+  ASSERT_EQ(without.exit_code, 0) << without.output;
+  ASSERT_EQ(with.exit_code, 0) << with.output;
+  EXPECT_NE(without.output.find("\"mode\":\"http-simulate\""), std::string::npos) << without.output;
+  EXPECT_NE(without.output.find("\"hits\":0,"), std::string::npos) << without.output;
+  // Two URLs, four requests each: with a 90 s TTL, six are hits.
+  EXPECT_NE(with.output.find("\"hits\":6,"), std::string::npos) << with.output;
+  EXPECT_EQ(with.output.find("policy  "), std::string::npos) << "--quiet prints no table: " << with.output;
+  ::unlink(path.c_str());
+}
+
+TEST(ReplayInputs, NonsenseCombinationsAreUsageErrors) {
+  REQUIRE_BINARY();
+  const auto har = write_har("usage.har", {{0, "GET", "http://a.example/x", 200, {}}});
+  for (const std::string& args :
+       {"replay --simulate '" + har + "' --quiet", "replay '" + har + "' --plot /tmp/never.svg",
+        "replay --simulate '" + har + "' --cache-size 0", "replay --simulate '" + har + "' --policy lfu"}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("cachefwd replay: ", 0), 0u) << args << "\n" << r.output;
+  }
+  ::unlink(har.c_str());
 }
 
 }  // namespace
