@@ -598,9 +598,12 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_flag("-v,--verbose", flags->verbose, "Print the effective configuration on stderr at startup");
   cli::type_options(*cmd,
                     {"--ttl", "--connect-timeout", "--upstream-timeout", "--client-timeout", "--stale-if-error",
-                     "--coalesce-timeout", "--hit-for-miss", "--min-ttl", "--max-ttl", "--drain-timeout"},
+                     "--coalesce-timeout", "--hit-for-miss", "--min-ttl", "--max-ttl", "--drain-timeout",
+                     "--tunnel-idle-timeout", "--header-timeout", "--body-timeout"},
                     cli::duration(), "DURATION");
-  cli::type_options(*cmd, {"--max-bytes", "--max-object-size", "--max-header-size", "--max-body-size"},
+  cli::type_options(*cmd,
+                    {"--max-bytes", "--max-object-size", "--max-header-size", "--max-body-size",
+                     "--max-upstream-header-size"},
                     cli::size(), "SIZE");
   cli::type_options(*cmd, {"--listen", "--admin"}, cli::address(), "ADDR:PORT");
   cli::name_values(*cmd, {{"--config", "FILE"},

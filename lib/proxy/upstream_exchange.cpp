@@ -287,6 +287,11 @@ void UpstreamExchange::finish_subscription(Subscription& sub) {
   sub.finished = true;
   sub.conn = nullptr;
   if (sub.chunked) conn->write({"0\r\n\r\n"});
+  // The head said detail=storing; the access log and counters get what became of it (stored, or
+  // not stored and why), now that the body is complete.
+  flow::Reason why;
+  const auto outcome = server_.flow().stream_outcome(fill_, sub.waiter, why);
+  conn->note_response(status_, server_.flow().stream_cache_status(fill_, sub.waiter), outcome, why);
   conn->response_done(sub.close_delimited);
   maybe_retire();
 }
