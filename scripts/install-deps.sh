@@ -3,7 +3,8 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk and the tools the benchmarks use)
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
-      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils)
+      libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils
+      nginx openssl)  # nginx, openssl: the TLS/HTTP2 origin of tests/integration/upstream_tls_test.cpp
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(wrk util-linux); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -59,8 +59,7 @@ const char* resolve_route(const ProxyConfig& cfg, const http::Request& req, Rout
     route.target.has_query = q != std::string_view::npos;
     route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
   } else if (!http::parse_absolute_target(req.target, route.target)) {
-    return istarts_with(req.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
-                                                : "malformed request target";
+    return "malformed request target";
   } else if (cfg.upstream) {
     // A gateway serves its upstream only, whatever authority an absolute-form target names.
     auto path = route.target.path;
@@ -690,9 +689,11 @@ void ClientConnection::send_error(int status, std::string_view detail, std::stri
       cache_status_detail.empty() ? std::string_view("proxy-error") : cache_status_detail);
   bool close_after = !request_keep_alive_ || status == 400 || status == 413 || status == 431 || status == 403;
   head += close_after ? "Connection: close\r\n\r\n" : (request_minor_ == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n");
-  note_response(status, "fwd=bypass; detail=proxy-error",
-                cache_status_detail == "only-if-cached" ? cache::flow::Outcome::only_if_cached
-                                                        : cache::flow::Outcome::error);
+  note_response(
+      status,
+      fmt::format("fwd=bypass; detail={}", cache_status_detail.empty() ? "proxy-error" : cache_status_detail),
+      cache_status_detail == "only-if-cached" ? cache::flow::Outcome::only_if_cached
+                                              : cache::flow::Outcome::error);
   if (request_is_head_) {
     write({head});
   } else {

@@ -42,6 +42,16 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("upstream_errors", p.upstream_errors);
   w.member("upstream_timeouts", p.upstream_timeouts);
   w.member("upstream_connect_errors", p.upstream_connect_errors);
+  const auto& u = s.upstream;
+  w.key("upstream_connections")
+      .begin_object()
+      .member("transfers", u.transfers)
+      .member("opened", u.connections_opened)
+      .member("reused", u.connections_reused)
+      .member("tls_handshakes", u.tls_handshakes)
+      .member("tls_errors", u.tls_errors)
+      .member("h2_streams", u.h2_streams)
+      .end_object();
   w.member("client_errors", p.client_errors);
   w.member("tunnels", p.tunnels);
   w.member("connections", p.connections);
@@ -128,6 +138,17 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.sample("cachefwd_upstream_errors_total", {{"kind", "timeout"}}, p.upstream_timeouts);
   w.sample("cachefwd_upstream_errors_total", {{"kind", "other"}},
            p.upstream_errors - p.upstream_connect_errors - p.upstream_timeouts);
+  w.counter("cachefwd_upstream_connections_opened_total", "Upstream connections opened (TCP connects).",
+            s.upstream.connections_opened);
+  w.counter("cachefwd_upstream_connections_reused_total",
+            "Upstream transfers that went on an existing connection (keep-alive or an HTTP/2 stream).",
+            s.upstream.connections_reused);
+  w.counter("cachefwd_upstream_tls_handshakes_total", "TLS handshakes on new https upstream connections.",
+            s.upstream.tls_handshakes);
+  w.counter("cachefwd_upstream_tls_errors_total", "Upstream fetches failed on a TLS or certificate check.",
+            s.upstream.tls_errors);
+  w.counter("cachefwd_upstream_h2_streams_total", "Upstream transfers carried as HTTP/2 streams.",
+            s.upstream.h2_streams);
   w.counter("cachefwd_client_errors_total", "Requests answered with 400/403/413/431 by the proxy.", p.client_errors);
   w.counter(
       "cachefwd_connections_refused_total",
