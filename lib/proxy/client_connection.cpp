@@ -324,6 +324,7 @@ void ClientConnection::dispatch(http::Request req) {
   }
   rules_ = cfg.rules;
   current_rule_ = route.rule ? route.rule : &rules_->match(route.target.host, route.target.path, req_.method);
+  if (route.rule) service_ = route.rule->name;
   const rules::Rule& rule = *current_rule_;
 
   bool lookup_method = req_.method == "GET" || req_.method == "HEAD" ||
@@ -626,6 +627,10 @@ void ClientConnection::log_response() {
   if (resp_status_ == 0) return;
   auto& stats = server_.stats();
   stats.outcomes[static_cast<std::size_t>(resp_outcome_)]++;
+  if (!service_.empty()) {
+    stats.service_outcomes[service_][static_cast<std::size_t>(resp_outcome_)]++;
+    service_.clear();
+  }
   if (resp_outcome_ == cache::flow::Outcome::not_stored)
     stats.not_stored_by_reason[static_cast<std::size_t>(resp_reason_)]++;
   stats.bytes_sent += resp_body_bytes_;

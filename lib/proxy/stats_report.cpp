@@ -80,6 +80,14 @@ std::string render_stats_json(const StatsSnapshot& s) {
     }
   }
   w.end_object();
+  w.key("services").begin_object();
+  for (auto& [name, counts] : p.service_outcomes) {
+    w.key(name).begin_object();
+    for (std::size_t i = 1; i < counts.size(); ++i)
+      if (counts[i]) w.member(cache::flow::to_string(static_cast<cache::flow::Outcome>(i)), counts[i]);
+    w.end_object();
+  }
+  w.end_object();
   w.key("partitions").begin_array();
   for (auto& part : s.partitions) {
     w.begin_object();
@@ -124,6 +132,17 @@ std::string render_prometheus(const StatsSnapshot& s) {
     } else {
       w.sample("cachefwd_outcomes_total", {{"outcome", std::string(cache::flow::to_string(o))}}, p.outcomes[i]);
     }
+  }
+  if (!p.service_outcomes.empty()) {
+    w.family("cachefwd_service_outcomes_total", metrics::MetricType::counter,
+             "Requests a rule's upstream= routed, by rule name and cache flow outcome.");
+    for (auto& [name, counts] : p.service_outcomes)
+      for (std::size_t i = 1; i < counts.size(); ++i)
+        if (counts[i])
+          w.sample("cachefwd_service_outcomes_total",
+                   {{"service", name},
+                    {"outcome", std::string(cache::flow::to_string(static_cast<cache::flow::Outcome>(i)))}},
+                   counts[i]);
   }
   w.counter("cachefwd_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", p.stale_served);
   w.counter("cachefwd_revalidations_total", "Stale entries refreshed by a 304.", p.revalidated);

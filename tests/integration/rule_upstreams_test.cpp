@@ -58,6 +58,15 @@ TEST(RuleUpstreams, TwoServicesBehindOneGatewayKeepSeparatePartitions) {
   EXPECT_NE(metrics.find("cachefwd_partition_entries{partition=\"rule:orders\"} 2\n"), std::string::npos)
       << metrics;
 
+  // Each service has its own counters.
+  auto stats = admin_get(proxy.admin_port(), "/stats");
+  EXPECT_NE(stats.find(R"("services":{"orders":{"hit":1,"miss":2},"users":{"hit":1,"miss":2}})"),
+            std::string::npos)
+      << stats;
+  metrics = admin_get(proxy.admin_port(), "/metrics");
+  EXPECT_NE(metrics.find("cachefwd_service_outcomes_total{service=\"users\",outcome=\"miss\"} 2\n"),
+            std::string::npos)
+      << metrics;
   auto other = get(proxy, "/elsewhere");
   EXPECT_EQ(other.status, 404) << "no rule routes it and there is no --upstream: " << other.body;
   EXPECT_EQ(users.requests() + orders.requests(), 4);
