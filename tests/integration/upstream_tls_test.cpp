@@ -309,3 +309,14 @@ TEST(UpstreamHttp2, ASlowClientPausesOnlyItsOwnStream) {
   EXPECT_TRUE(all_h2);
   EXPECT_EQ(connections.size(), 1u);
 }
+
+TEST(UpstreamHttp2, ConcurrentRequestsForOneKeyCoalesceIntoOneStream) {
+  TlsOrigin origin;
+  REQUIRE_ORIGIN(origin);
+  ProxyProcess proxy({"--upstream", origin.url(), "--upstream-ca", origin.ca_file()});
+  std::vector<std::string> paths(20, "/same");
+  for (long status : get_concurrently(proxy, paths)) EXPECT_EQ(status, 200);
+  auto lines = origin.log_lines();
+  ASSERT_EQ(lines.size(), 1u) << "the waiters shared one fetch";
+  EXPECT_EQ(fields(lines[0])[0], "HTTP/2.0") << lines[0];
+}
