@@ -378,7 +378,7 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
     if (!opt) throw ConfigError(fmt::format("--config {}: unknown setting '{}'", flags.config, item.name));
     if (opt->count() > 0) continue;  // given on the command line: that wins
     if (item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
-        item.name == "cache-set-cookie") {  // flags: on when true
+        item.name == "cache-set-cookie" || item.name == "upstream-insecure") {  // flags: on when true
       if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "1")) args.push_back("--" + item.name);
       continue;
     }
@@ -457,11 +457,15 @@ int run_serve(const ServeFlags& flags) {
             stderr,
             "cachefwd: WARNING: --upstream-insecure: https upstream certificates and host names are NOT "
             "verified; anyone on the path can impersonate them\n");
-      std::fprintf(stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
-                   config.upstream ? fmt::format("gateway to {}", config.upstream->url()).c_str() : "forward proxy",
-                   config.cache_enabled ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
-                                        : "off",
-                   static_cast<long long>(config.policy.default_ttl_ms / 1000));
+      std::fprintf(
+          stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
+          config.upstream                    ? fmt::format("gateway to {}", config.upstream->url()).c_str()
+          : config.rules->routes_upstreams() ? "gateway to the rules' upstreams"
+                                             : "forward proxy",
+          config.cache_enabled
+              ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
+              : "off",
+          static_cast<long long>(config.policy.default_ttl_ms / 1000));
       struct SignalContext {
         proxy::Server* server;
         std::int64_t drain_ms;

@@ -164,6 +164,13 @@ TEST(UpstreamTls, InsecureSkipsVerificationAndSaysSoLoudly) {
   EXPECT_NE(proxy.log().find("WARNING: --upstream-insecure"), std::string::npos) << proxy.log();
   auto r = get(proxy, "/insecure");
   EXPECT_EQ(r.status, 200) << r.body;
+  // The same from a config file (a flag there is `name = true`).
+  std::string conf = origin.dir() + "/proxy.toml";
+  std::ofstream(conf) << "upstream = \"" << origin.url() << "\"\nupstream-ca = \"" << origin.other_ca_file()
+                      << "\"\nupstream-insecure = true\n";
+  ProxyProcess from_file({"--config", conf});
+  EXPECT_NE(from_file.log().find("WARNING: --upstream-insecure"), std::string::npos) << from_file.log();
+  EXPECT_EQ(get(from_file, "/insecure2").status, 200);
 }
 
 TEST(UpstreamTls, MutualTlsWithAndWithoutAClientCertificate) {
