@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -132,6 +133,8 @@ TlsOrigin::TlsOrigin(TlsOriginOptions options) {
       conf_path.data(),         const_cast<char*>("-e"), err_path.data(), nullptr};
   pid_ = ::fork();
   if (pid_ == 0) {
+    // nginx must not outlive a test binary that dies without running destructors.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::execv(nginx, argv.data());
     ::_exit(127);
   }
