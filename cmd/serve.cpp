@@ -36,6 +36,12 @@ struct ServeFlags {
   std::string connect_timeout = "5s";
   std::string upstream_timeout = "30s";
   std::string max_upstream_header_size = "64KiB";
+  std::string upstream_ca;
+  bool upstream_insecure = false;
+  std::string upstream_cert;
+  std::string upstream_key;
+  std::string upstream_sni;
+  std::string upstream_http2 = "auto";
   std::string client_timeout = "60s";
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
@@ -108,9 +114,39 @@ cachefwd::proxy::ProxyConfig build_config(const ServeFlags& f) {
   if (!f.upstream.empty()) {
     http::TargetUri u;
     if (!http::parse_absolute_target(f.upstream, u))
-      fail(fmt::format("--upstream wants an http URL such as http://127.0.0.1:8080 (got '{}')", f.upstream));
+      fail(
+          fmt::format("--upstream wants an http or https URL such as http://127.0.0.1:8080 or "
+                      "https://api.internal:8443/prefix (got '{}')",
+                      f.upstream));
     c.upstream = u;
   }
+  auto& tls = c.upstream_options.tls;
+  tls.ca = f.upstream_ca;
+  tls.insecure = f.upstream_insecure;
+  tls.cert = f.upstream_cert;
+  tls.key = f.upstream_key;
+  tls.sni = f.upstream_sni;
+  auto readable = [](const std::string& flag, const std::string& path) {
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+      fail(fmt::format("{}: cannot read '{}'", flag, path));
+  };
+  readable("--upstream-ca", tls.ca);
+  readable("--upstream-cert", tls.cert);
+  readable("--upstream-key", tls.key);
+  if (!tls.key.empty() && tls.cert.empty()) fail("--upstream-key needs --upstream-cert");
+  if (!tls.sni.empty()) {
+    if (!c.upstream || c.upstream->scheme != "https") fail("--upstream-sni needs an https --upstream");
+    tls.sni_for_host = c.upstream->host;
+    tls.sni_for_port = c.upstream->port;
+  }
+  if (f.upstream_http2 == "auto")
+    c.upstream_options.http2 = upstream::Http2Mode::automatic;
+  else if (f.upstream_http2 == "on")
+    c.upstream_options.http2 = upstream::Http2Mode::on;
+  else if (f.upstream_http2 == "off")
+    c.upstream_options.http2 = upstream::Http2Mode::off;
+  else
+    fail(fmt::format("--upstream-http2 wants auto, on or off (got '{}')", f.upstream_http2));
   duration_flag("--ttl", f.ttl);
   c.store_limits.max_bytes = size_flag("--max-bytes", f.max_bytes);
   if (c.store_limits.max_bytes == 0 && !f.no_cache)
@@ -272,6 +308,12 @@ std::string dump_effective(const ServeFlags& f) {
   out += fmt::format("connect-timeout = {}\n", q(f.connect_timeout));
   out += fmt::format("upstream-timeout = {}\n", q(f.upstream_timeout));
   out += fmt::format("max-upstream-header-size = {}\n", q(f.max_upstream_header_size));
+  out += fmt::format("upstream-ca = {}\n", q(f.upstream_ca));
+  out += fmt::format("upstream-insecure = {}\n", f.upstream_insecure);
+  out += fmt::format("upstream-cert = {}\n", q(f.upstream_cert));
+  out += fmt::format("upstream-key = {}\n", q(f.upstream_key));
+  out += fmt::format("upstream-sni = {}\n", q(f.upstream_sni));
+  out += fmt::format("upstream-http2 = {}\n", q(f.upstream_http2));
   out += fmt::format("client-timeout = {}\n", q(f.client_timeout));
   out += fmt::format("header-timeout = {}\n", q(f.header_timeout));
   out += fmt::format("body-timeout = {}\n", q(f.body_timeout));
@@ -340,7 +382,7 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
       throw ConfigError(fmt::format("--config {}:{}: unknown setting '{}'", flags.config, item.line, item.name));
     if (opt->count() > 0) continue;  // given on the command line: that wins
     if (item.is_bool || item.name == "no-cache" || item.name == "no-coalesce" || item.name == "heuristic" ||
-        item.name == "cache-set-cookie") {  // flags: on when true
+        item.name == "cache-set-cookie" || item.name == "upstream-insecure") {  // flags: on when true
       if (item.values.size() == 1 && (item.values[0] == "true" || item.values[0] == "1")) args.push_back("--" + item.name);
       continue;
     }
@@ -415,12 +457,22 @@ int run_serve(const ServeFlags& flags) {
         where += fmt::format("{}{}{}{}:{}", i ? ", " : "", v6 ? "[" : "", config.listen[i].host, v6 ? "]" : "",
                              i < ports.size() ? ports[i] : config.listen[i].port);
       }
+      // Said even with --quiet: running without certificate checks must never go unnoticed.
+      if (config.upstream_options.tls.insecure)
+        std::fprintf(
+            stderr,
+            "cachefwd: WARNING: --upstream-insecure: https upstream certificates and host names are NOT "
+            "verified; anyone on the path can impersonate them\n");
       if (!flags.quiet)
-        std::fprintf(stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
-                   config.upstream ? fmt::format("gateway to {}", config.upstream->url()).c_str() : "forward proxy",
-                   config.cache_enabled ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
-                                        : "off",
-                   static_cast<long long>(config.policy.default_ttl_ms / 1000));
+        std::fprintf(
+            stderr, "cachefwd: listening on %s (%s), cache %s, default ttl %llds\n", where.c_str(),
+            config.upstream                    ? fmt::format("gateway to {}", config.upstream->url()).c_str()
+            : config.rules->routes_upstreams() ? "gateway to the rules' upstreams"
+                                               : "forward proxy",
+            config.cache_enabled
+                ? fmt::format("{} bytes {}", config.store_limits.max_bytes, config.eviction_policy).c_str()
+                : "off",
+            static_cast<long long>(config.policy.default_ttl_ms / 1000));
       struct SignalContext {
         proxy::Server* server;
         std::int64_t drain_ms;
@@ -477,8 +529,10 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
                   "listen = [\"127.0.0.1:3128\"]); the command line overrides it; re-read on SIGHUP");
   cmd->add_option("--listen", flags->listen, "Address to accept clients on, ADDR:PORT or [IPv6]:PORT; repeatable")
       ->capture_default_str();
-  cmd->add_option("--upstream", flags->upstream,
-                  "Gateway mode: send origin-form requests (GET /path) to this http URL; its path is a prefix");
+  cmd->add_option(
+      "--upstream", flags->upstream,
+      "Gateway mode: send origin-form requests (GET /path) to this http or https URL; its path is "
+      "a prefix");
   cmd->add_option("--ttl", flags->ttl,
                   "Freshness lifetime for responses that carry none of their own (no max-age, s-maxage or "
                   "Expires): applies to otherwise storable 200, 203, 204, 300, 301 and 308 responses; never "
@@ -511,6 +565,25 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
       ->capture_default_str();
   cmd->add_option("--max-upstream-header-size", flags->max_upstream_header_size,
                   "Largest upstream response head, 1xx heads and trailers included (502 beyond)")
+      ->capture_default_str();
+  cmd->add_option(
+      "--upstream-ca", flags->upstream_ca,
+      "CA bundle FILE or hashed DIR that https upstreams' certificates must chain to (default: the "
+      "system store)");
+  cmd->add_flag(
+      "--upstream-insecure", flags->upstream_insecure,
+      "Do not verify https upstreams' certificates or host names at all (logged loudly at startup)");
+  cmd->add_option("--upstream-cert", flags->upstream_cert,
+                  "Client certificate (PEM) presented to https upstreams that ask for one (mutual TLS)");
+  cmd->add_option("--upstream-key", flags->upstream_key, "Private key (PEM) of --upstream-cert");
+  cmd->add_option(
+      "--upstream-sni", flags->upstream_sni,
+      "Server name sent to the https --upstream (SNI) and checked against its certificate, instead "
+      "of the URL's host");
+  cmd->add_option(
+         "--upstream-http2", flags->upstream_http2,
+         "HTTP/2 to upstreams: auto (offered by ALPN on https), on (also prior knowledge on http://), "
+         "off (HTTP/1.1 only)")
       ->capture_default_str();
   cmd->add_option("--client-timeout", flags->client_timeout,
                   "Idle keep-alive timeout: a client connection with no request under way closes after it")
@@ -610,6 +683,11 @@ void add_serve_options(CLI::App* cmd, ServeFlags* flags) {
                           {"--access-log", "FILE"},
                           {"--admin-token-file", "FILE"},
                           {"--upstream", "URL"},
+                          {"--upstream-ca", "FILE|DIR"},
+                          {"--upstream-cert", "FILE"},
+                          {"--upstream-key", "FILE"},
+                          {"--upstream-sni", "NAME"},
+                          {"--upstream-http2", "auto|on|off"},
                           {"--allow", "CIDR[,CIDR..]"},
                           {"--allow-purge", "CIDR[,CIDR..]"},
                           {"--allow-dest", "HOST|CIDR[,..]"},

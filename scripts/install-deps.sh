@@ -6,7 +6,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
       libgtest-dev libbenchmark-dev libhttp-parser-dev libssl-dev xz-utils nlohmann-json3-dev
-      libtomlplusplus-dev)
+      libtomlplusplus-dev
+      nginx openssl)  # nginx, openssl: the TLS/HTTP2 origin of tests/integration/upstream_tls_test.cpp
 for opt in "$@"; do
   case "$opt" in
     --bench) pkgs+=(wrk util-linux) ;;

@@ -57,10 +57,10 @@ bool parse_absolute_target(std::string_view target, TargetUri& out) {
   // Credentials in a proxied URI are never forwarded in the clear (RFC 9110 §4.2.4).
   if (u.field_set & (1 << UF_USERINFO)) return false;
   out.scheme = to_lower(field(UF_SCHEMA));
-  if (out.scheme != "http") return false;
+  if (out.scheme != "http" && out.scheme != "https") return false;
   out.host = to_lower(field(UF_HOST));
   if (out.host.empty()) return false;
-  out.port = (u.field_set & (1 << UF_PORT)) ? u.port : 80;
+  out.port = (u.field_set & (1 << UF_PORT)) ? u.port : out.scheme == "https" ? 443 : 80;
   if (out.port == 0) return false;
   out.path = std::string(field(UF_PATH));
   if (out.path.empty()) out.path.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive

@@ -38,8 +38,9 @@ struct TargetUri {
   std::string authority() const;
 };
 
-// Absolute-form "http://h:p/x?y" (forward proxy). Returns false on anything else or a malformed
-// URI. Only http is proxied; https goes through CONNECT.
+// Absolute-form "http://h:p/x?y" or "https://h:p/x?y" (forward proxy, --upstream). Returns false
+// on any other scheme or a malformed URI. Clients usually send https through CONNECT; some
+// gateways proxy plain requests for https URLs, which we then fetch over TLS ourselves.
 bool parse_absolute_target(std::string_view target, TargetUri& out);
 // Authority-form "host:port" of CONNECT (RFC 9112 §3.2.3).
 bool parse_authority(std::string_view authority, std::string& host, std::uint16_t& port);

@@ -199,6 +199,7 @@ AdminServer::Reply AdminServer::handle(const http::Request& req) {
   snap.rss_bytes = process_rss_bytes();
   snap.connections_open = server_.open_connections();
   snap.inflight = server_.flow().inflight();
+  snap.upstream = server_.upstream().counters();
   for (auto& [name, id] : server_.partitions()) {
     const auto& lim = server_.store().partition_limits(id);
     snap.partitions.push_back({name, &server_.store().partition_stats(id), lim.max_bytes, lim.max_entries});

@@ -28,6 +28,8 @@ namespace cachefwd::proxy {
 // Where a request goes once its target is resolved.
 struct Route {
   http::TargetUri target;
+  const rules::Rule* rule = nullptr;  // the rule whose upstream= it goes to, if any
+  int error_status = 400;             // when it cannot be routed
 };
 
 struct ClientConnection::WriteReq {
@@ -47,9 +49,26 @@ constexpr std::size_t kMaxPendingInput = 1 << 20;  // pipelined bytes we hold be
 // the reason it cannot be routed, or nullptr.
 const char* resolve_route(const ProxyConfig& cfg, const http::Request& req, Route& route) {
   if (!req.target.empty() && req.target[0] == '/') {
-    if (!cfg.upstream)
+    if (cfg.rules->routes_upstreams()) {
+      // The first rule matching the request as the client sent it (Host without port, path)
+      // decides; it routes only when it names an upstream.
+      const std::string* host_field = req.headers.find("host");
+      std::string_view host = host_field ? std::string_view(*host_field) : std::string_view();
+      if (auto colon = host.rfind(':');
+          colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos)
+        host = host.substr(0, colon);
+      std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+      const rules::Rule& r = cfg.rules->match(host, path, req.method);
+      if (r.upstream) route.rule = &r;
+    }
+    if (!cfg.upstream && !route.rule) {
+      if (cfg.rules->routes_upstreams()) {
+        route.error_status = 404;
+        return "no rule routes this path to an upstream, and there is no --upstream";
+      }
       return "origin-form request to a forward proxy: send absolute-form (curl -x) or start with --upstream";
-    route.target = *cfg.upstream;
+    }
+    route.target = route.rule ? *route.rule->upstream : *cfg.upstream;
     std::string_view t = req.target;
     auto q = t.find('?');
     std::string_view path = t.substr(0, q);
@@ -59,8 +78,7 @@ const char* resolve_route(const ProxyConfig& cfg, const http::Request& req, Rout
     route.target.has_query = q != std::string_view::npos;
     route.target.query = route.target.has_query ? std::string(t.substr(q + 1)) : std::string();
   } else if (!http::parse_absolute_target(req.target, route.target)) {
-    return istarts_with(req.target, "https://") ? "https is proxied with CONNECT, not absolute-form"
-                                                : "malformed request target";
+    return "malformed request target";
   } else if (cfg.upstream) {
     // A gateway serves its upstream only, whatever authority an absolute-form target names.
     auto path = route.target.path;
@@ -279,12 +297,12 @@ void ClientConnection::dispatch(http::Request req) {
   Route route;
   if (const char* err = resolve_route(cfg, req_, route)) {
     stats.client_errors++;
-    send_error(400, err);
+    send_error(route.error_status, err);
     return;
   }
-  // The gateway's upstream is the operator's own choice; in forward mode the client picks the
+  // The gateway's upstreams are the operator's own choice; in forward mode the client picks the
   // destination, and the destination rules apply.
-  if (!cfg.upstream && !destination_permitted(route.target.host)) return;
+  if (!cfg.upstream && !route.rule && !destination_permitted(route.target.host)) return;
   current_url_ = route.target.url();
   current_key_.clear();
   if (req_.method == "PURGE") {
@@ -305,7 +323,8 @@ void ClientConnection::dispatch(http::Request req) {
     return;
   }
   rules_ = cfg.rules;
-  current_rule_ = &rules_->match(route.target.host, route.target.path, req_.method);
+  current_rule_ = route.rule ? route.rule : &rules_->match(route.target.host, route.target.path, req_.method);
+  if (route.rule) service_ = route.rule->name;
   const rules::Rule& rule = *current_rule_;
 
   bool lookup_method = req_.method == "GET" || req_.method == "HEAD" ||
@@ -608,6 +627,10 @@ void ClientConnection::log_response() {
   if (resp_status_ == 0) return;
   auto& stats = server_.stats();
   stats.outcomes[static_cast<std::size_t>(resp_outcome_)]++;
+  if (!service_.empty()) {
+    stats.service_outcomes[service_][static_cast<std::size_t>(resp_outcome_)]++;
+    service_.clear();
+  }
   if (resp_outcome_ == cache::flow::Outcome::not_stored)
     stats.not_stored_by_reason[static_cast<std::size_t>(resp_reason_)]++;
   stats.bytes_sent += resp_body_bytes_;
@@ -690,9 +713,11 @@ void ClientConnection::send_error(int status, std::string_view detail, std::stri
       cache_status_detail.empty() ? std::string_view("proxy-error") : cache_status_detail);
   bool close_after = !request_keep_alive_ || status == 400 || status == 413 || status == 431 || status == 403;
   head += close_after ? "Connection: close\r\n\r\n" : (request_minor_ == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n");
-  note_response(status, "fwd=bypass; detail=proxy-error",
-                cache_status_detail == "only-if-cached" ? cache::flow::Outcome::only_if_cached
-                                                        : cache::flow::Outcome::error);
+  note_response(
+      status,
+      fmt::format("fwd=bypass; detail={}", cache_status_detail.empty() ? "proxy-error" : cache_status_detail),
+      cache_status_detail == "only-if-cached" ? cache::flow::Outcome::only_if_cached
+                                              : cache::flow::Outcome::error);
   if (request_is_head_) {
     write({head});
   } else {
@@ -731,9 +756,10 @@ void ClientConnection::answer_expectation() {
     status = 505;
     reason = "only HTTP/1.0 and HTTP/1.1 are supported";
   } else if (const char* err = resolve_route(cfg, head, route)) {
-    status = 400;
+    status = route.error_status;
     reason = err;
-  } else if (!cfg.upstream && check_destination_host(cfg, route.target.host) == DestVerdict::deny) {
+  } else if (!cfg.upstream && !route.rule &&
+             check_destination_host(cfg, route.target.host) == DestVerdict::deny) {
     status = 403;
     reason = "destination not allowed (--allow-dest / --deny-dest)";
   } else if (head.method == "PURGE" && !peer_may_purge_) {

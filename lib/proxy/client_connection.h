@@ -147,6 +147,7 @@ class ClientConnection {
   cache::flow::Txn txn_;                         // the current request as the cache flow sees it
   std::shared_ptr<const rules::RuleSet> rules_;  // keeps current_rule_ alive across a reload
   const rules::Rule* current_rule_ = nullptr;
+  std::string service_;              // the routing rule's name when a rule's upstream= serves this request
   Subscription* sub_ = nullptr;      // the fetch answering the current request, if any
   // The current response's body source: sub_ or tunnel_ (null for stored and generated bodies).
   BodySource* body() const;

@@ -1,6 +1,8 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "cache/flow/flow.h"
 #include "metrics/latency_histogram.h"
@@ -36,6 +38,8 @@ struct ProxyStats {
   // `replay --json`'s "outcomes".
   std::array<std::uint64_t, cache::flow::kOutcomeCount> outcomes{};
   std::array<std::uint64_t, cache::flow::kReasonCount> not_stored_by_reason{};
+  // The same per service: requests a rule's upstream= routed, by the rule's name.
+  std::map<std::string, std::array<std::uint64_t, cache::flow::kOutcomeCount>, std::less<>> service_outcomes;
   metrics::LatencyHistogram hit_latency;       // request complete → response handed to the socket
   metrics::LatencyHistogram upstream_latency;  // fetch started → response head received
 };

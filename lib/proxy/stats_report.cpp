@@ -42,6 +42,16 @@ std::string render_stats_json(const StatsSnapshot& s) {
   w.member("upstream_errors", p.upstream_errors);
   w.member("upstream_timeouts", p.upstream_timeouts);
   w.member("upstream_connect_errors", p.upstream_connect_errors);
+  const auto& u = s.upstream;
+  w.key("upstream_connections")
+      .begin_object()
+      .member("transfers", u.transfers)
+      .member("opened", u.connections_opened)
+      .member("reused", u.connections_reused)
+      .member("tls_handshakes", u.tls_handshakes)
+      .member("tls_errors", u.tls_errors)
+      .member("h2_streams", u.h2_streams)
+      .end_object();
   w.member("client_errors", p.client_errors);
   w.member("tunnels", p.tunnels);
   w.member("connections", p.connections);
@@ -68,6 +78,14 @@ std::string render_stats_json(const StatsSnapshot& s) {
     } else if (p.outcomes[i]) {
       w.member(cache::flow::outcome_label(o, cache::flow::Reason::none), p.outcomes[i]);
     }
+  }
+  w.end_object();
+  w.key("services").begin_object();
+  for (auto& [name, counts] : p.service_outcomes) {
+    w.key(name).begin_object();
+    for (std::size_t i = 1; i < counts.size(); ++i)
+      if (counts[i]) w.member(cache::flow::to_string(static_cast<cache::flow::Outcome>(i)), counts[i]);
+    w.end_object();
   }
   w.end_object();
   w.key("partitions").begin_array();
@@ -115,6 +133,17 @@ std::string render_prometheus(const StatsSnapshot& s) {
       w.sample("cachefwd_outcomes_total", {{"outcome", std::string(cache::flow::to_string(o))}}, p.outcomes[i]);
     }
   }
+  if (!p.service_outcomes.empty()) {
+    w.family("cachefwd_service_outcomes_total", metrics::MetricType::counter,
+             "Requests a rule's upstream= routed, by rule name and cache flow outcome.");
+    for (auto& [name, counts] : p.service_outcomes)
+      for (std::size_t i = 1; i < counts.size(); ++i)
+        if (counts[i])
+          w.sample("cachefwd_service_outcomes_total",
+                   {{"service", name},
+                    {"outcome", std::string(cache::flow::to_string(static_cast<cache::flow::Outcome>(i)))}},
+                   counts[i]);
+  }
   w.counter("cachefwd_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", p.stale_served);
   w.counter("cachefwd_revalidations_total", "Stale entries refreshed by a 304.", p.revalidated);
   w.counter("cachefwd_coalesced_total", "Requests that joined another request's upstream fetch.", p.coalesced);
@@ -128,6 +157,17 @@ std::string render_prometheus(const StatsSnapshot& s) {
   w.sample("cachefwd_upstream_errors_total", {{"kind", "timeout"}}, p.upstream_timeouts);
   w.sample("cachefwd_upstream_errors_total", {{"kind", "other"}},
            p.upstream_errors - p.upstream_connect_errors - p.upstream_timeouts);
+  w.counter("cachefwd_upstream_connections_opened_total", "Upstream connections opened (TCP connects).",
+            s.upstream.connections_opened);
+  w.counter("cachefwd_upstream_connections_reused_total",
+            "Upstream transfers that went on an existing connection (keep-alive or an HTTP/2 stream).",
+            s.upstream.connections_reused);
+  w.counter("cachefwd_upstream_tls_handshakes_total", "TLS handshakes on new https upstream connections.",
+            s.upstream.tls_handshakes);
+  w.counter("cachefwd_upstream_tls_errors_total", "Upstream fetches failed on a TLS or certificate check.",
+            s.upstream.tls_errors);
+  w.counter("cachefwd_upstream_h2_streams_total", "Upstream transfers carried as HTTP/2 streams.",
+            s.upstream.h2_streams);
   w.counter("cachefwd_client_errors_total", "Requests answered with 400/403/413/431 by the proxy.", p.client_errors);
   w.counter(
       "cachefwd_connections_refused_total",

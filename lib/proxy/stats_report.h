@@ -6,6 +6,7 @@
 
 #include "cache/store/store.h"
 #include "proxy/proxy_stats.h"
+#include "upstream/upstream_client.h"
 
 namespace cachefwd::proxy {
 
@@ -17,6 +18,7 @@ struct StatsSnapshot {
   std::uint64_t rss_bytes = 0;
   std::uint64_t connections_open = 0;
   std::uint64_t inflight = 0;
+  upstream::UpstreamCounters upstream;  // connection pool, TLS and HTTP/2 use
   struct Partition {
     std::string name;
     const cache::store::StoreStats* stats;

@@ -26,6 +26,8 @@ flow::FetchFailure failure_of(upstream::FetchError e) {
       return flow::FetchFailure::aborted;
     case upstream::FetchError::denied:
       return flow::FetchFailure::denied;
+    case upstream::FetchError::tls:
+      return flow::FetchFailure::connect;  // no usable connection, like a refused one
   }
   return flow::FetchFailure::protocol;
 }
@@ -356,7 +358,7 @@ void UpstreamExchange::on_complete() {
   maybe_retire();
 }
 
-void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view message) {
+void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view message, std::string_view check) {
   if (fetch_done_) return;
   fetch_done_ = true;
   fetch_ = nullptr;
@@ -383,7 +385,7 @@ void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view mess
     s->finished = true;
     s->conn = nullptr;
     if (!s->head_sent)
-      conn->send_error(v.status, text, v.detail);
+      conn->send_error(v.status, text, check.empty() ? v.detail : check);  // a TLS failure says which check
     else
       conn->abort_response();
   }

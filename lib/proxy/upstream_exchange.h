@@ -61,7 +61,7 @@ class UpstreamExchange : public upstream::FetchHandler {
   void on_response_head(int status, http::Headers headers) override;
   BodyAction on_body(std::string_view chunk) override;
   void on_complete() override;
-  void on_error(upstream::FetchError kind, std::string_view message) override;
+  void on_error(upstream::FetchError kind, std::string_view message, std::string_view check = {}) override;
 
  private:
   void pump(Subscription& sub);

@@ -35,6 +35,8 @@ Sizes: 4096, 64KiB, 10MiB, 1GiB.
   partition=NAME             rules naming the same partition share entries (default: private)
   max-entries=N              entry limit of this rule's entries (0 = none)
   max-bytes=SIZE             byte limit of this rule's entries (0 = none)
+  upstream=URL               gateway mode: send matching origin-form requests to this http or
+                             https URL (its path a prefix) instead of --upstream
 Example: name=users,host=api.example.com,path=/v1/users/*,ttl=30s,ttl-mode=override,max-entries=100
 )";
 
@@ -98,6 +100,12 @@ const Rule& RuleSet::match(std::string_view host, std::string_view path,
   for (const Rule& r : rules_)
     if (rule_matches(r, host, path, method)) return r;
   return default_;
+}
+
+bool RuleSet::routes_upstreams() const noexcept {
+  for (const Rule& r : rules_)
+    if (r.upstream) return true;
+  return false;
 }
 
 const Rule* RuleSet::find(std::string_view name) const noexcept {
@@ -312,6 +320,10 @@ class Parser {
       auto n = parse_decimal(v);
       if (!n) return bad(key, "expected a non-negative integer, got", v);
       rule_.max_entries = static_cast<std::uint64_t>(*n);
+    } else if (key == "upstream") {
+      http::TargetUri u;
+      if (!http::parse_absolute_target(v, u)) return bad(key, "expected an http or https URL, got", v);
+      rule_.upstream = std::move(u);
     } else if (key == "max-bytes") {
       auto n = parse_size(v);
       if (!n) return bad(key, "invalid size (e.g. 4096, 64KiB, 10MiB), got", v);

@@ -11,6 +11,7 @@
 
 #include "cache/key/key_policy.h"
 #include "cache/policy/config.h"
+#include "http/request.h"
 
 namespace cachefwd::rules {
 
@@ -38,6 +39,9 @@ struct Rule {
   // private partition ("rule:<name>", or "rule:#<position>" when unnamed) and copies the result
   // into key.partition, which is what the key builder reads. The default rule's partition is "".
   std::string partition;
+  // Gateway mode: origin-form requests this rule matches go to this http(s) URL (its path a
+  // prefix) instead of --upstream, so one cachefwd fronts several services.
+  std::optional<http::TargetUri> upstream;
 };
 
 // Glob with '*' as the only metacharacter (any run of characters, including none). The whole of
@@ -68,6 +72,8 @@ class RuleSet {
   const Rule& default_rule() const noexcept { return default_; }
   // The rule named `name` (the default included); nullptr when there is none.
   const Rule* find(std::string_view name) const noexcept;
+  // True when some rule names an upstream (the proxy then routes origin-form requests by rule).
+  bool routes_upstreams() const noexcept;
 
  private:
   Rule default_;

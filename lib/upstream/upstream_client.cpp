@@ -1,6 +1,7 @@
 #include "upstream/upstream_client.h"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -8,6 +9,7 @@
 #include <unordered_set>
 
 #include "base/strings.h"
+#include "http/request.h"
 #include "http/response_framing.h"
 
 namespace cachefwd::upstream {
@@ -19,6 +21,7 @@ std::string_view to_string(FetchError e) {
     case FetchError::protocol: return "protocol";
     case FetchError::aborted: return "aborted";
     case FetchError::denied: return "denied";
+    case FetchError::tls: return "tls";
   }
   return "unknown";
 }
@@ -41,6 +44,9 @@ class Fetch {
   bool denied = false;
   std::string failure;  // why we refused the response ourselves (the fetch then ends as protocol)
   std::size_t header_bytes = 0;  // every header line so far, interim responses and trailers too
+  curl_slist* connect_to = nullptr;  // --upstream-sni: the name in the URL, the address elsewhere
+  std::string url;                   // the URL curl fetches (the SNI name as host, if any)
+  char error_text[CURL_ERROR_SIZE] = {};
 };
 
 namespace {
@@ -59,6 +65,65 @@ struct SocketWatch {
   bool transient = false;
   UpstreamClient::Impl* impl = nullptr;
 };
+
+// Which TLS check failed, as a Cache-Status detail token, from curl's result and OpenSSL's
+// verification result (X509_V_ERR_* values, stable across OpenSSL versions).
+std::string_view tls_check(CURLcode rc, long verify_result, std::string_view error_text) {
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+      // curl checks the host name itself after OpenSSL accepted the chain, and says so only in
+      // its message ("no alternative certificate subject name matches target host name").
+      if (error_text.find("host name") != std::string_view::npos) return "tls-hostname-mismatch";
+      switch (verify_result) {
+        case 2:
+        case 18:
+        case 19:
+        case 20:
+        case 21:
+        case 27:
+          return "tls-untrusted-cert";
+        case 9:
+          return "tls-cert-not-yet-valid";
+        case 10:
+          return "tls-cert-expired";
+        case 23:
+          return "tls-cert-revoked";
+        case 62:
+          return "tls-hostname-mismatch";
+        default:
+          return "tls-verify-failed";
+      }
+    case CURLE_SSL_CACERT_BADFILE:
+      return "tls-ca-unreadable";
+    case CURLE_SSL_CERTPROBLEM:
+      return "tls-client-cert-unusable";
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return "tls-pinned-key-mismatch";
+    case CURLE_SSL_CONNECT_ERROR:
+      return "tls-handshake";
+    default:
+      return "tls-error";
+  }
+}
+
+bool is_tls_failure(CURLcode rc) {
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
 
 void ensure_curl_global_init() {
   static std::once_flag once;
@@ -81,6 +146,7 @@ struct UpstreamClient::Impl {
   std::vector<Fetch*> deferred_adds;
   bool in_curl = false;
   bool shut_down = false;
+  UpstreamCounters counters;
 
   // --- curl → uv -------------------------------------------------------------------------------
   static int on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
@@ -156,7 +222,10 @@ struct UpstreamClient::Impl {
       return CURL_SOCKET_BAD;
     }
     curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
-    if (fd != CURL_SOCKET_BAD) f->impl->opened.insert(fd);
+    if (fd != CURL_SOCKET_BAD) {
+      f->impl->opened.insert(fd);
+      f->impl->counters.connections_opened++;
+    }
     return fd;
   }
 
@@ -211,6 +280,7 @@ struct UpstreamClient::Impl {
   void finish(Fetch* f, CURLcode rc) {
     f->finished = true;
     curl_multi_remove_handle(multi, f->easy);
+    count_connection_use(f, rc);
     FetchHandler* h = f->handler;
     f->handler = nullptr;
     bool head_done = f->head_done;
@@ -218,6 +288,15 @@ struct UpstreamClient::Impl {
     bool denied = f->denied;
     std::string failure = std::move(f->failure);
     const char* msg = curl_easy_strerror(rc);
+    std::string error_text = f->error_text[0] ? std::string(f->error_text) : std::string(msg);
+    std::string_view check;
+    if (is_tls_failure(rc)) {
+      long verify_result = 0;
+      curl_easy_getinfo(f->easy, CURLINFO_SSL_VERIFYRESULT, &verify_result);
+      check = tls_check(rc, verify_result, error_text);
+      counters.tls_errors++;
+      error_text = std::string(check) + ": " + error_text;
+    }
     destroy(f);
     if (!h) return;
     if (rc == CURLE_OK && head_done) {
@@ -229,6 +308,8 @@ struct UpstreamClient::Impl {
     else if (timed_out || rc == CURLE_OPERATION_TIMEDOUT) kind = FetchError::timeout;
     else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) kind = FetchError::connect;
     else if (rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) kind = FetchError::aborted;
+    else if (!check.empty())
+      kind = FetchError::tls;
     // Before the head is complete, curl's only allocation that fails for input reasons is a
     // header line beyond its own limit (CURL_MAX_HTTP_HEADER, 100 KiB).
     if (failure.empty() && !head_done && rc == CURLE_OUT_OF_MEMORY)
@@ -236,8 +317,23 @@ struct UpstreamClient::Impl {
     if (!failure.empty()) kind = FetchError::protocol;  // curl saw only our callback's refusal
     std::string_view text = denied      ? "destination address not allowed"
                             : timed_out ? "upstream idle timeout"
-                                        : msg;
-    h->on_error(kind, failure.empty() ? text : std::string_view(failure));
+                                        : std::string_view(error_text);
+    if (!failure.empty()) text = failure;
+    h->on_error(kind, text, kind == FetchError::tls ? check : std::string_view());
+  }
+
+  // Reads what the transfer did with connections before its handle is gone.
+  void count_connection_use(Fetch* f, CURLcode rc) {
+    if (!f->head_done && rc != CURLE_OK) return;
+    long new_connections = 0, version = 0;
+    curl_easy_getinfo(f->easy, CURLINFO_NUM_CONNECTS, &new_connections);
+    curl_easy_getinfo(f->easy, CURLINFO_HTTP_VERSION, &version);
+    counters.transfers++;
+    if (new_connections == 0)
+      counters.connections_reused++;
+    else if (f->url.starts_with("https:"))
+      counters.tls_handshakes += static_cast<std::uint64_t>(new_connections);
+    if (version == CURL_HTTP_VERSION_2_0) counters.h2_streams++;
   }
 
   void destroy(Fetch* f) {
@@ -245,6 +341,8 @@ struct UpstreamClient::Impl {
     f->easy = nullptr;
     curl_slist_free_all(f->header_list);
     f->header_list = nullptr;
+    curl_slist_free_all(f->connect_to);
+    f->connect_to = nullptr;
     auto it = fetches.find(f);
     if (it == fetches.end()) return;
     Fetch* raw = it->second.release();
@@ -389,7 +487,25 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
     return nullptr;
   }
   f->easy = e;
-  curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+  const UpstreamOptions& o = impl_->options;
+  f->url = r.url;
+  if (!o.tls.sni.empty()) {
+    // curl sends SNI for (and verifies against) the URL's host: put the name there and connect
+    // to the real address with CONNECT_TO. The Host field we send is unchanged.
+    http::TargetUri t;
+    if (http::parse_absolute_target(r.url, t) && t.scheme == "https" && t.host == o.tls.sni_for_host &&
+        t.port == o.tls.sni_for_port) {
+      bool v6 = t.host.find(':') != std::string::npos;
+      std::string rule = o.tls.sni + ":" + std::to_string(t.port) + ":" + (v6 ? "[" + t.host + "]" : t.host) +
+                         ":" + std::to_string(t.port);
+      f->connect_to = curl_slist_append(nullptr, rule.c_str());
+      t.host = o.tls.sni;
+      f->url = t.url();
+      curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to);
+    }
+  }
+  curl_easy_setopt(e, CURLOPT_URL, f->url.c_str());
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error_text);
   curl_easy_setopt(e, CURLOPT_PRIVATE, f);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->header_list);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, Impl::on_header);
@@ -409,10 +525,35 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   curl_easy_setopt(e, CURLOPT_PROXY, "");     // never obey http_proxy/no_proxy from our environment
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  bool https = f->url.starts_with("https:");
+  long version = CURL_HTTP_VERSION_1_1;
+  if (o.http2 == Http2Mode::on)
+    version = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  else if (o.http2 == Http2Mode::automatic && https)
+    version = CURL_HTTP_VERSION_2TLS;
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
+  // Without it, misses that start together each open a connection while the first one is still
+  // negotiating, instead of becoming streams on it. Only where h2 may be negotiated: a plain
+  // HTTP/1.1 transfer would wait for nothing.
+  if (version != CURL_HTTP_VERSION_1_1) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (https) {
+    if (!o.tls.ca.empty()) {
+      struct stat st {};
+      bool dir = ::stat(o.tls.ca.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      curl_easy_setopt(e, dir ? CURLOPT_CAPATH : CURLOPT_CAINFO, o.tls.ca.c_str());
+      if (dir)
+        curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);  // only the directory, not also the system bundle
+    }
+    if (o.tls.insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!o.tls.cert.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, o.tls.cert.c_str());
+    if (!o.tls.key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, o.tls.key.c_str());
+  }
   curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);  // forward the path byte for byte
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(impl_->options.connect_timeout_ms));
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   if (r.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else if (r.method == "HEAD") {
@@ -428,6 +569,7 @@ Fetch* UpstreamClient::start(FetchRequest request, FetchHandler* handler) {
   if (uv_timer_init(impl_->loop, &f->idle_timer) != 0) {
     curl_easy_cleanup(e);
     curl_slist_free_all(f->header_list);
+    curl_slist_free_all(f->connect_to);
     return nullptr;
   }
   f->idle_timer.data = f;
@@ -489,5 +631,7 @@ void UpstreamClient::shutdown() {
 }
 
 std::size_t UpstreamClient::active_fetches() const { return impl_->fetches.size(); }
+
+const UpstreamCounters& UpstreamClient::counters() const { return impl_->counters; }
 
 }  // namespace cachefwd::upstream

@@ -336,7 +336,13 @@ TEST(TargetUri, AbsoluteFormIsSplitAndNormalised) {
   EXPECT_EQ(t.path, "/");
   EXPECT_EQ(t.authority(), "[::1]:8080");
   EXPECT_FALSE(parse_absolute_target("/origin-form", t));
-  EXPECT_FALSE(parse_absolute_target("https://example.com/", t)) << "https goes through CONNECT";
+  ASSERT_TRUE(parse_absolute_target("HTTPS://Example.COM/x", t)) << "fetched over TLS by the proxy";
+  EXPECT_EQ(t.scheme, "https");
+  EXPECT_EQ(t.port, 443);
+  EXPECT_EQ(t.url(), "https://example.com/x");
+  ASSERT_TRUE(parse_absolute_target("https://example.com:8443/", t));
+  EXPECT_EQ(t.authority(), "example.com:8443");
+  EXPECT_FALSE(parse_absolute_target("ftp://example.com/", t));
   EXPECT_FALSE(parse_absolute_target("http://user:pw@example.com/", t)) << "credentials are never forwarded";
 }
 

@@ -446,8 +446,26 @@ TEST(ParseRule, SyntaxHelpMentionsEveryOption) {
         "ttl=",         "ttl-mode=",      "min-ttl=",        "max-ttl=",       "cache-status=",
         "heuristic=",   "heuristic-max=", "stale-if-error=", "key-query=",     "key-ignore-query=",
         "key-headers=", "key-cookies=",   "key-body=",       "cache-methods=", "set-cookie=",
-        "partition=",   "max-entries=",   "max-bytes="})
+        "partition=",   "max-entries=",   "max-bytes=",      "upstream="})
     EXPECT_NE(kRuleSyntax.find(key), std::string_view::npos) << key;
+}
+
+TEST(ParseRule, UpstreamNamesTheServiceTheRuleRoutesTo) {
+  auto r = parse("name=users,path=/users/*,upstream=https://users.internal:8443/v1,ttl=30s,max-entries=100");
+  ASSERT_TRUE(r && r->upstream);
+  EXPECT_EQ(r->upstream->scheme, "https");
+  EXPECT_EQ(r->upstream->host, "users.internal");
+  EXPECT_EQ(r->upstream->port, 8443);
+  EXPECT_EQ(r->upstream->path, "/v1");
+  EXPECT_FALSE(parse("path=/x")->upstream) << "no upstream unless named";
+  EXPECT_NE(parse_error("upstream=ftp://h/").find("upstream"), std::string::npos);
+  EXPECT_NE(parse_error("upstream=/relative").find("upstream"), std::string::npos);
+  RuleSet set{Rule{}};
+  EXPECT_FALSE(set.routes_upstreams());
+  set.add(*parse("path=/a"));
+  EXPECT_FALSE(set.routes_upstreams());
+  set.add(*parse("path=/b,upstream=http://b.internal/"));
+  EXPECT_TRUE(set.routes_upstreams());
 }
 
 }  // namespace
