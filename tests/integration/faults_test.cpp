@@ -182,7 +182,9 @@ TEST(UpstreamFraming, DifferentContentLengthsGet502AndAreNeverStored) {
     EXPECT_NE(r.body.find("Content-Length"), std::string::npos) << r.body;
     EXPECT_EQ(r.field("Cache-Status").find("stored"), std::string::npos) << r.head;
   }
-  EXPECT_EQ(asked.load(), 2) << "a refused response must not be stored";
+  // Stored, the second request would have been a hit (asked == 1). libcurl may resend a request
+  // once on a reused connection it finds closed, so more than 2 is a retry, not a store.
+  EXPECT_GE(asked.load(), 2) << "a refused response must not be stored";
   // The client connection is still in step.
   c.send(request_line(origin.url("/after")));
   auto after = reader.next();
