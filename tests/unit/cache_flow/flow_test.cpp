@@ -532,6 +532,23 @@ TEST(CacheFlow, AgeAndDateFromTheUpstreamCountTowardsFreshness) {
   EXPECT_EQ(h.cache->begin(r2->t, kT0 + 10'000).kind, Action::Kind::fetch);
 }
 
+TEST(CacheFlow, AListBasedAgeCountsByItsFirstValue) {
+  // RFC 9111 §5.1: Age 7200 of max-age=3600 is stale, whether it comes as "7200, 0" or as two lines.
+  for (bool two_lines : {false, true}) {
+    Harness h;
+    auto hd = dated(kT0, {{"Cache-Control", "max-age=3600"}});
+    if (two_lines) {
+      hd.add("Age", "7200");
+      hd.add("Age", "0");
+    } else {
+      hd.add("Age", "7200, 0");
+    }
+    h.fill(std::move(hd), kT0);
+    auto r = h.req();
+    EXPECT_EQ(h.cache->begin(r->t, kT0 + 1).kind, Action::Kind::fetch) << two_lines;
+  }
+}
+
 // Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
 
 TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
