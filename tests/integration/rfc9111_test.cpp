@@ -34,3 +34,34 @@ TEST(Rfc9111, ListBasedAgeCountsByItsFirstMember) {
     EXPECT_EQ(origin.requests(), 2) << "two_lines=" << two_lines;
   }
 }
+
+TEST(Rfc9111, A304WithoutValidatorsToOurConditionalRefreshesWithoutASecondRequest) {
+  // §4.3.4: the 304 answers the conditional we sent with the stored ETag (or Last-Modified); it
+  // repeats no validator, yet it is about the response we validated. One conditional request,
+  // never a second, unconditional one. max-age=0 makes the stored response stale on arrival.
+  const std::string lm = "Sat, 29 Oct 1994 19:43:31 GMT";
+  for (const char* validator : {"ETag", "Last-Modified"}) {
+    std::atomic<int> full{0}, conditional{0};
+    TestOrigin origin([&](const OriginRequest& r) {
+      if (r.has_header("If-None-Match") || r.has_header("If-Modified-Since")) {
+        conditional++;
+        return not_modified({{"Cache-Control", "max-age=0, must-revalidate"}, {"X-Seen", "304"}});
+      }
+      full++;
+      FieldList f{{"Cache-Control", "max-age=0, must-revalidate"}};
+      f.push_back({validator, std::string(validator) == "ETag" ? "\"v1\"" : lm});
+      return respond("validated body", f);
+    });
+    ProxyProcess proxy({});
+    EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/v")).body, "validated body");
+    auto r = proxy_get(proxy.proxy_url(), origin.url("/v"));
+    EXPECT_EQ(r.status, 200) << validator;
+    EXPECT_EQ(r.body, "validated body") << validator;
+    EXPECT_EQ(r.header("X-Seen"), "304") << validator;
+    EXPECT_NE(r.header("Cache-Status").find("detail=revalidated"), std::string::npos)
+        << r.header("Cache-Status");
+    EXPECT_EQ(full.load(), 1) << validator;
+    EXPECT_EQ(conditional.load(), 1) << validator;
+    EXPECT_EQ(origin.requests(), 2) << validator;
+  }
+}

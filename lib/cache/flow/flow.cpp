@@ -567,8 +567,10 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
   std::string via = headers.combined("via");
   headers.set("Via", via.empty() ? "1.1 " + cfg_.via_name : via + ", 1.1 " + cfg_.via_name);
 
-  if (f.stale && status == 304 && policy::not_modified_selects(f.stale->headers, headers)) {
-    // RFC 9111 §4.3.3: freshen the stored response with the 304's fields and serve it.
+  if (f.stale && status == 304 && policy::not_modified_selects_validated(f.stale->headers, headers)) {
+    // RFC 9111 §4.3.3: freshen the stored response with the 304's fields and serve it. The
+    // conditional carried only this entry's validators (upstream_request drops the client's),
+    // so a 304 that repeats none of them still answers for this entry (§4.3.4).
     auto refreshed = std::make_shared<StoredResponse>(*f.stale);
     http::Headers merged = f.stale->headers;
     policy::update_stored_headers(merged, headers, f.policy);
@@ -600,8 +602,8 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
     return v;
   }
   if (f.stale && status == 304) {
-    // RFC 9111 §4.3.4: the 304 selects no stored response (its validators do not match ours), so
-    // it cannot complete this request: ask again, unconditionally.
+    // RFC 9111 §4.3.4: the 304 names another representation than the one we asked about, so it
+    // cannot complete this request: ask again, unconditionally.
     f.head_known = false;
     f.stale.reset();
     f.content_length = -1;

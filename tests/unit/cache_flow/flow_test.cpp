@@ -141,6 +141,46 @@ TEST(CacheFlow, A304ThatSelectsNothingIsFetchedAgainUnconditionally) {
   EXPECT_EQ(h.cache->stream_outcome(a.fill, r->t.id, why), Outcome::expired);
 }
 
+TEST(CacheFlow, A304WithoutValidatorsRefreshesTheResponseWeValidated) {
+  // RFC 9111 §4.3.4: our conditional named one stored response; a 304 that repeats no validator
+  // still answers for it (no second, unconditional request). ETag, Last-Modified and a Vary'd
+  // variant alike, and must-revalidate on the stored response.
+  struct Case {
+    const char* name;
+    std::initializer_list<std::pair<std::string, std::string>> fields;
+    http::Headers request;
+  };
+  const std::string lm = http::format_http_date(kT0 - 86'400'000);
+  for (const Case& c :
+       {Case{"etag", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1, must-revalidate"}}, {}},
+        Case{"weak etag", {{"ETag", "W/\"v1\""}, {"Cache-Control", "max-age=1"}}, {}},
+        Case{"last-modified", {{"Last-Modified", lm}, {"Cache-Control", "max-age=1"}}, {}},
+        Case{"vary",
+             {{"ETag", "\"fr\""}, {"Vary", "Accept-Language"}, {"Cache-Control", "max-age=1"}},
+             http::Headers{{"Accept-Language", "fr"}}}}) {
+    Harness h;
+    {
+      auto r = h.req("GET", c.request);
+      auto a = h.cache->begin(r->t, kT0);
+      ASSERT_EQ(a.kind, Action::Kind::fetch) << c.name;
+      h.respond(a.fill, 200, dated(kT0, c.fields), "hello", kT0);
+      h.cache->finish(a.fill);
+    }
+    auto r = h.req("GET", c.request);
+    auto a = h.cache->begin(r->t, kT0 + 5000);
+    ASSERT_EQ(a.kind, Action::Kind::fetch) << c.name;
+    ASSERT_NE(a.entry, nullptr) << c.name;
+    auto hd = dated(kT0 + 5000, {{"Cache-Control", "max-age=60"}});
+    auto v = h.cache->on_head(a.fill, 304, hd, kT0 + 5000);
+    ASSERT_EQ(v.kind, HeadVerdict::Kind::serve_entry) << c.name;
+    EXPECT_EQ(v.outcome, Outcome::revalidated) << c.name;
+    EXPECT_EQ(*v.entry->body, "hello") << c.name;
+    h.cache->finish(a.fill);
+    auto r2 = h.req("GET", c.request);
+    EXPECT_EQ(h.cache->begin(r2->t, kT0 + 6000).kind, Action::Kind::serve) << c.name;
+  }
+}
+
 TEST(CacheFlow, WithoutValidatorsAnExpiredEntryIsReplaced) {
   Harness h;
   h.fill(dated(kT0, {{"Cache-Control", "max-age=1"}}), kT0);
