@@ -65,3 +65,34 @@ TEST(Rfc9111, A304WithoutValidatorsToOurConditionalRefreshesWithoutASecondReques
     EXPECT_EQ(origin.requests(), 2) << validator;
   }
 }
+
+TEST(Rfc9111, AnyFinalStatusWithExplicitFreshnessIsStored) {
+  // §3, §4.2.1: a redirect, an error or an unknown status the origin gave max-age (or Expires) is
+  // served from the cache; the same status without it, even under --ttl, is not.
+  TestOrigin origin([](const OriginRequest& r) {
+    int status = std::stoi(r.target.substr(r.target.rfind('/') + 1));
+    bool fresh = r.target.find("/fresh/") != std::string::npos;
+    FieldList f;
+    if (fresh) f.push_back({"Cache-Control", "max-age=60"});
+    if (status >= 300 && status < 400) f.push_back({"Location", "/elsewhere"});
+    return respond("status " + std::to_string(status), f, status);
+  });
+  ProxyProcess proxy({"--ttl", "60"});
+  for (int status : {302, 307, 404, 500, 503, 299, 599}) {
+    std::string fresh = origin.url("/fresh/" + std::to_string(status));
+    auto first = proxy_get(proxy.proxy_url(), fresh);
+    EXPECT_EQ(first.status, status);
+    auto second = proxy_get(proxy.proxy_url(), fresh);
+    EXPECT_EQ(second.status, status);
+    EXPECT_EQ(second.body, "status " + std::to_string(status));
+    EXPECT_NE(second.header("Cache-Status").find("hit"), std::string::npos)
+        << status << " " << second.header("Cache-Status");
+    EXPECT_EQ(origin.requests_for("/fresh/" + std::to_string(status)), 1) << status;
+    if (status == 404) continue;  // explicit-only status: never stored without freshness (unchanged)
+    std::string plain = origin.url("/plain/" + std::to_string(status));
+    proxy_get(proxy.proxy_url(), plain);
+    proxy_get(proxy.proxy_url(), plain);
+    EXPECT_EQ(origin.requests_for("/plain/" + std::to_string(status)), 2)
+        << status << ": --ttl must not store it";
+  }
+}

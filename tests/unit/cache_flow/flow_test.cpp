@@ -589,6 +589,33 @@ TEST(CacheFlow, AListBasedAgeCountsByItsFirstValue) {
   }
 }
 
+TEST(CacheFlow, AnyFinalStatusWithExplicitFreshnessIsServedForExactlyThatLifetime) {
+  // RFC 9111 §3, §4.2.1: the origin asked for it; this is not the operator's negative caching.
+  for (int status : {302, 303, 307, 400, 404, 500, 502, 503, 504, 299, 499, 599}) {
+    Harness h;
+    h.policy.default_ttl_ms = 3'600'000;  // --ttl does not stretch an explicit lifetime
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, kT0);
+    auto v = h.respond(a.fill, status, dated(kT0, {{"Cache-Control", "max-age=10"}}), "x", kT0);
+    EXPECT_TRUE(v.storing) << status;
+    h.cache->finish(a.fill);
+    auto r2 = h.req();
+    auto b = h.cache->begin(r2->t, kT0 + 9'999);
+    ASSERT_EQ(b.kind, Action::Kind::serve) << status;
+    EXPECT_EQ(b.entry->status, status);
+    auto r3 = h.req();
+    EXPECT_EQ(h.cache->begin(r3->t, kT0 + 10'000).kind, Action::Kind::fetch) << status;
+  }
+  // Without explicit freshness --ttl fills in for 200 only, not for a 302 or a 503.
+  for (int status : {302, 503}) {
+    Harness h;
+    h.policy.default_ttl_ms = 3'600'000;
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, kT0);
+    EXPECT_FALSE(h.respond(a.fill, status, dated(kT0, {}), "x", kT0).storing) << status;
+  }
+}
+
 // Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
 
 TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
