@@ -96,3 +96,25 @@ TEST(Rfc9111, AnyFinalStatusWithExplicitFreshnessIsStored) {
         << status << ": --ttl must not store it";
   }
 }
+
+TEST(Rfc9111, NoCacheResponsesAreStoredAndRevalidatedOnEveryUse) {
+  // §5.2.2.4: each use is validated with the stored ETag; the 304 lets the stored body be served.
+  std::atomic<int> full{0}, conditional{0};
+  TestOrigin origin([&](const OriginRequest& r) {
+    if (r.header("If-None-Match") == "\"nc1\"") {
+      conditional++;
+      return not_modified({{"ETag", "\"nc1\""}, {"Cache-Control", "no-cache"}});
+    }
+    full++;
+    return respond("no-cache body", {{"ETag", "\"nc1\""}, {"Cache-Control", "no-cache"}});
+  });
+  ProxyProcess proxy({});
+  for (int i = 0; i < 3; ++i) {
+    auto r = proxy_get(proxy.proxy_url(), origin.url("/nc"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "no-cache body");
+    EXPECT_EQ(r.header("Cache-Status").find("hit"), std::string::npos) << r.header("Cache-Status");
+  }
+  EXPECT_EQ(full.load(), 1);
+  EXPECT_EQ(conditional.load(), 2);
+}

@@ -127,6 +127,11 @@ Storability storability(std::string_view method, const http::Headers& request_he
   if (explicit_freshness) return Storability{true, NotStored::none};
   if (explicit_only_status(status)) return refuse(NotStored::no_freshness);
   if (res.public_ || cfg.default_ttl_ms > 0) return Storability{true, NotStored::none};
+  // §5.2.2.4: no-cache allows storing, on condition of validation before every use; a validator
+  // is what makes that validation cheaper than fetching again.
+  if ((res.no_cache || !res.no_cache_fields.empty()) &&
+      (response_headers.has("ETag") || response_headers.has("Last-Modified")))
+    return Storability{true, NotStored::none};
   if (cfg.ttl_mode == PolicyConfig::TtlMode::clamp && cfg.min_ttl_ms > 0)
     return Storability{true, NotStored::none};
   if (cfg.heuristic) {

@@ -55,7 +55,8 @@ struct Storability {
 //    storing it would hand one client's cookie to every other client;
 //  - Vary: * (it can never match, §4.1);
 //  - no_freshness unless one of: a cfg.status_ttl_ms entry, max-age, s-maxage (shared), Expires
-//    (valid or not; an invalid one means already expired, §5.3), public, cfg.default_ttl_ms > 0,
+//    (valid or not; an invalid one means already expired, §5.3), public, no-cache with a
+//    validator (stored, revalidated before every use, §5.2.2.4), cfg.default_ttl_ms > 0,
 //    ttl_mode clamp with min_ttl_ms > 0, or the heuristic with a Last-Modified. The
 //    404/405/410/414/501 group, unless listed in status_ttl_ms, accepts only max-age, s-maxage and
 //    Expires.

@@ -616,6 +616,25 @@ TEST(CacheFlow, AnyFinalStatusWithExplicitFreshnessIsServedForExactlyThatLifetim
   }
 }
 
+TEST(CacheFlow, NoCacheResponsesAreStoredAndRevalidatedOnEveryUse) {
+  // RFC 9111 §5.2.2.4: stored, never served without a successful validation, conditional on the
+  // stored ETag; each 304 serves the stored body.
+  Harness h;
+  h.fill(dated(kT0, {{"Cache-Control", "no-cache"}, {"ETag", "\"nc\""}}), kT0, "kept body");
+  for (UnixMillis at : {kT0 + 1, kT0 + 2}) {
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, at);
+    ASSERT_EQ(a.kind, Action::Kind::fetch);
+    ASSERT_NE(a.entry, nullptr) << "conditional on the stored response";
+    auto hd = dated(at, {{"ETag", "\"nc\""}, {"Cache-Control", "no-cache"}});
+    auto v = h.cache->on_head(a.fill, 304, hd, at);
+    ASSERT_EQ(v.kind, HeadVerdict::Kind::serve_entry);
+    EXPECT_EQ(*v.entry->body, "kept body");
+    EXPECT_EQ(v.outcome, Outcome::revalidated);
+    h.cache->finish(a.fill);
+  }
+}
+
 // Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
 
 TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {

@@ -81,6 +81,17 @@ TEST(Storability, MustUnderstandOverridesNoStoreForUnderstoodStatus) {
                  NotStored::no_store);
 }
 
+// §5.2.2.4: no-cache means "store, but validate before every use"; worth it with a validator.
+TEST(Storability, NoCacheWithAValidatorIsStored) {
+  expect_stored(store(200, {{"Cache-Control", "no-cache"}, {"ETag", "\"a\""}}));
+  expect_stored(
+      store(200, {{"Cache-Control", "no-cache"}, {"Last-Modified", "Sat, 29 Oct 1994 19:43:31 GMT"}}));
+  expect_stored(store(200, {{"Cache-Control", "no-cache=\"X-A\""}, {"ETag", "\"a\""}}));
+  expect_refused(store(200, {{"Cache-Control", "no-cache"}}), NotStored::no_freshness);
+  expect_refused(store(200, {{"Cache-Control", "no-cache, no-store"}, {"ETag", "\"a\""}}),
+                 NotStored::no_store);
+}
+
 // §3 / §5.2.2.7: a shared cache must not store a private response.
 TEST(Storability, PrivateInSharedCache) {
   expect_refused(store(200, {{"Cache-Control", "private, max-age=60"}}), NotStored::private_);
