@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 
+#include "http/http_date.h"
 #include "support/http_client.h"
 #include "support/proxy_process.h"
 #include "support/test_origin.h"
@@ -117,4 +119,26 @@ TEST(Rfc9111, NoCacheResponsesAreStoredAndRevalidatedOnEveryUse) {
   }
   EXPECT_EQ(full.load(), 1);
   EXPECT_EQ(conditional.load(), 2);
+}
+
+TEST(Rfc9111, IfModifiedSinceIsComparedWithTheStoredDateWithoutLastModified) {
+  // RFC 9111 §4.3.2, RFC 9110 §13.1.3: a fresh stored response without Last-Modified is judged by
+  // its Date. Answered by the proxy itself: the origin sees only the first request.
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string date = cachefwd::http::format_http_date(now_ms - 5'000);
+  const std::string earlier = cachefwd::http::format_http_date(now_ms - 86'400'000);
+  TestOrigin origin([&](const OriginRequest&) {
+    return respond("dated body", {{"Date", date}, {"Cache-Control", "max-age=600"}});
+  });
+  ProxyProcess proxy({});
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/ims")).body, "dated body");
+  auto same = proxy_get(proxy.proxy_url(), origin.url("/ims"), {"If-Modified-Since: " + date});
+  EXPECT_EQ(same.status, 304) << same.header("Cache-Status");
+  EXPECT_EQ(same.body, "");
+  auto older = proxy_get(proxy.proxy_url(), origin.url("/ims"), {"If-Modified-Since: " + earlier});
+  EXPECT_EQ(older.status, 200);
+  EXPECT_EQ(older.body, "dated body");
+  EXPECT_EQ(origin.requests(), 1);
 }
