@@ -142,3 +142,25 @@ TEST(Rfc9111, IfModifiedSinceIsComparedWithTheStoredDateWithoutLastModified) {
   EXPECT_EQ(older.body, "dated body");
   EXPECT_EQ(origin.requests(), 1);
 }
+
+TEST(Rfc9111, VaryOnAcceptEncodingAndLanguageComparesTokenSets) {
+  // §4.1: the same encodings and languages in another order, case or spacing select the stored
+  // variant; another language does not.
+  TestOrigin origin([](const OriginRequest& r) {
+    return respond("variant for " + r.header("Accept-Language"),
+                   {{"Cache-Control", "max-age=600"}, {"Vary", "Accept-Encoding, Accept-Language"}});
+  });
+  ProxyProcess proxy({});
+  auto first = proxy_get(proxy.proxy_url(), origin.url("/tok"),
+                         {"Accept-Encoding: gzip, br", "Accept-Language: en-US, fr;q=0.5"});
+  EXPECT_EQ(first.body, "variant for en-US, fr;q=0.5");
+  auto same = proxy_get(proxy.proxy_url(), origin.url("/tok"),
+                        {"Accept-Encoding: BR,gzip", "Accept-Language: fr; q=0.5 ,en-us"});
+  EXPECT_EQ(same.body, "variant for en-US, fr;q=0.5");
+  EXPECT_NE(same.header("Cache-Status").find("hit"), std::string::npos) << same.header("Cache-Status");
+  EXPECT_EQ(origin.requests(), 1);
+  auto other =
+      proxy_get(proxy.proxy_url(), origin.url("/tok"), {"Accept-Encoding: gzip, br", "Accept-Language: de"});
+  EXPECT_EQ(other.body, "variant for de");
+  EXPECT_EQ(origin.requests(), 2);
+}
