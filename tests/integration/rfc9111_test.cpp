@@ -10,6 +10,7 @@
 #include "http/http_date.h"
 #include "support/http_client.h"
 #include "support/proxy_process.h"
+#include "support/raw_origin.h"
 #include "support/test_origin.h"
 
 using namespace cachefwd::testing;
@@ -163,4 +164,71 @@ TEST(Rfc9111, VaryOnAcceptEncodingAndLanguageComparesTokenSets) {
       proxy_get(proxy.proxy_url(), origin.url("/tok"), {"Accept-Encoding: gzip, br", "Accept-Language: de"});
   EXPECT_EQ(other.body, "variant for de");
   EXPECT_EQ(origin.requests(), 2);
+}
+
+namespace {
+std::size_t count_of(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(Rfc9110Interim, InterimResponsesReachTheClientFirstAndAreNeverStored) {
+  // RFC 9110 §15.2: 102 and 103 from the origin are forwarded before the final response; the
+  // stored response (served on the second request) carries none of their fields.
+  RawOrigin origin([](OriginSocket& s, int) {
+    while (!s.read_head(3000).empty()) {
+      s.send(
+          "HTTP/1.1 102 Processing\r\n\r\n"
+          "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+          "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 5\r\n\r\nfinal");
+    }
+  });
+  ProxyProcess proxy({});
+  const std::string get = "GET " + origin.url("/hints") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  RawConnection c(proxy.port());
+  c.send(get);
+  std::string out = c.read(5000, "final");
+  auto p102 = out.find("HTTP/1.1 102 Processing\r\n");
+  auto p103 = out.find("HTTP/1.1 103 Early Hints\r\n");
+  auto p200 = out.find("HTTP/1.1 200 OK\r\n");
+  ASSERT_NE(p102, std::string::npos) << out;
+  ASSERT_NE(p103, std::string::npos) << out;
+  ASSERT_NE(p200, std::string::npos) << out;
+  EXPECT_LT(p102, p103);
+  EXPECT_LT(p103, p200);
+  EXPECT_NE(out.find("Link: </style.css>; rel=preload", p103), std::string::npos);
+  EXPECT_EQ(out.find("Link:", p200), std::string::npos) << "1xx fields must not reach the final response";
+  // The second request is a hit: no interim response, no Link merged into the stored one.
+  c.send(get);
+  std::string again = c.read(5000, "final");
+  EXPECT_EQ(again.find("HTTP/1.1 10"), std::string::npos) << again;
+  EXPECT_EQ(again.find("Link:"), std::string::npos) << again;
+  EXPECT_NE(again.find("hit"), std::string::npos) << again;
+  EXPECT_EQ(origin.connections(), 1);
+  // HTTP/1.0 clients never get a 1xx (§15.2).
+  RawConnection old(proxy.port());
+  old.send("GET " + origin.url("/hints10") + " HTTP/1.0\r\nHost: x\r\n\r\n");
+  std::string out10 = old.read(5000, "final");
+  EXPECT_NE(out10.find("200 OK"), std::string::npos) << out10;
+  EXPECT_EQ(out10.find("HTTP/1.1 10"), std::string::npos) << out10;
+}
+
+TEST(Rfc9110Interim, OneHundredContinueIsSentOnceWhenTheProxyAlreadySentIt) {
+  // The proxy answers Expect: 100-continue itself; the origin's own 100 must not be a second one.
+  RawOrigin origin([](OriginSocket& s, int) {
+    if (s.read_head(3000).empty()) return;
+    s.send("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+  });
+  ProxyProcess proxy({});
+  RawConnection c(proxy.port());
+  c.send("POST " + origin.url("/upload") +
+         " HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  std::string cont = c.read(3000, "\r\n\r\n");
+  EXPECT_NE(cont.find("HTTP/1.1 100 Continue"), std::string::npos) << cont;
+  c.send("body");
+  std::string out = cont + c.read(5000, "done");
+  EXPECT_EQ(count_of(out, " 100 Continue"), 1u) << out;
+  EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
 }

@@ -856,6 +856,30 @@ Delivery deliver(const StoredResponse& entry, std::string_view method, const htt
   return d;
 }
 
+std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
+                             bool continue_sent, std::string_view via_name) {
+  if (status < 100 || status > 199 || status == 101 || !client_http11) return {};
+  if (status == 100 && continue_sent) return {};
+  http::Headers fields = upstream_fields;
+  http::remove_hop_by_hop(fields);
+  std::string via = fields.combined("via");
+  std::string ours = "1.1 " + std::string(via_name);
+  fields.set("Via", via.empty() ? ours : via + ", " + ours);
+  std::string out = "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += http::reason_phrase(status);
+  out += "\r\n";
+  for (auto& h : fields.fields()) {
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
 std::string serialize_stored_head(int status, const http::Headers& headers, std::size_t body_size) {
   std::string head = "HTTP/1.1 ";
   head += std::to_string(status);

@@ -278,6 +278,15 @@ Delivery deliver(const StoredResponse& entry, std::string_view method, const htt
 // response, RFC 9111 §5.1) and with the Content-Length of the stored body.
 std::string serialize_stored_head(int status, const http::Headers& headers, std::size_t body_size);
 
+// RFC 9110 §15.2: the bytes that forward an upstream interim (1xx) response to the client, or ""
+// when it is not forwarded: never to an HTTP/1.0 client, never a 101 (we never ask the upstream
+// to switch protocols), and no 100 Continue to a client that already had ours (the proxy answers
+// Expect itself and strips it upstream; a second 100 would be one the client never asked for).
+// Hop-by-hop fields are removed and our Via appended, as for a final response. Interim responses
+// are never stored, and none of their fields reaches the stored final response.
+std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
+                             bool continue_sent, std::string_view via_name);
+
 // RFC 9111 §4.4: is a request with this method written through and may it invalidate?
 bool is_unsafe(std::string_view method) noexcept;
 
