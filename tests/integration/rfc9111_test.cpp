@@ -232,3 +232,26 @@ TEST(Rfc9110Interim, OneHundredContinueIsSentOnceWhenTheProxyAlreadySentIt) {
   EXPECT_EQ(count_of(out, " 100 Continue"), 1u) << out;
   EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
 }
+
+TEST(Rfc9111, APostResponseWithContentLocationOfItsTargetAnswersALaterGet) {
+  // RFC 9110 §9.3.3: explicit freshness and Content-Location equal to the target URI.
+  TestOrigin origin([](const OriginRequest& r) {
+    if (r.method == "POST") {
+      return respond("posted " + r.body, {{"Cache-Control", "max-age=600"},
+                                          {"Content-Location", r.target == "/same" ? "/same" : "/x"}});
+    }
+    return respond("from get", {{"Cache-Control", "max-age=600"}});
+  });
+  ProxyProcess proxy({});
+  for (std::string path : {"/same", "/other"}) {
+    ClientRequest post;
+    post.method = "POST";
+    post.url = origin.url(path);
+    post.proxy = proxy.proxy_url();
+    post.body = "data";
+    EXPECT_EQ(curl_fetch(post).body, "posted data");
+    auto get = proxy_get(proxy.proxy_url(), origin.url(path));
+    EXPECT_EQ(get.body, path == "/same" ? "posted data" : "from get") << path;
+    EXPECT_EQ(origin.requests_for(path), path == "/same" ? 1 : 2) << path;
+  }
+}

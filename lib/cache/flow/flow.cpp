@@ -261,6 +261,8 @@ struct Cache::Fill {
   bool registered = false;  // in the in-flight map: joinable by key
   UnixMillis request_time = 0;
   std::optional<http::TargetUri> invalidate_target;
+  std::string get_key;       // a POST's: where its response is stored if it answers a GET
+  bool post_as_get = false;  // the POST's response is stored as the GET answer
 
   Waiter first = 0;
   bool has_first = false;
@@ -370,6 +372,7 @@ FillId Cache::new_fill(const Txn& t, Entry stale, std::string_view fwd, Reason p
   f->pre = pre;
   f->request_time = now;
   f->invalidate_target = t.target;
+  if (t.method == "POST") f->get_key = t.get_key;
   f->first = t.id;
   f->has_first = true;
   if (keep_key) f->key = t.key;
@@ -625,8 +628,17 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
   }
   v.no_body = f.method == "HEAD" || status == 204 || status == 304 || (status >= 100 && status < 200);
   f.reason = f.pre;
+  if (f.key.empty() && !f.get_key.empty() && f.invalidate_target && cfg_.cache_enabled &&
+      policy::post_response_answers_get(status, headers, *f.invalidate_target) &&
+      policy::storability("GET", f.request_headers, status, headers, f.policy).storable) {
+    // RFC 9110 §9.3.3: the origin says this POST response is what a GET of the target returns.
+    // Written after this request's own §4.4 invalidation of the target (executed at the head).
+    f.key = f.get_key;
+    f.post_as_get = true;
+  }
   if (!f.key.empty() && cfg_.cache_enabled) {
-    auto verdict = policy::storability(f.method, f.request_headers, status, headers, f.policy);
+    auto verdict = policy::storability(f.post_as_get ? std::string_view("GET") : std::string_view(f.method),
+                                       f.request_headers, status, headers, f.policy);
     if (!verdict.storable) {
       f.reason = from_not_stored(verdict.reason);
     } else {

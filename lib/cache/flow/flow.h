@@ -123,6 +123,10 @@ struct Txn {
   bool rule_bypass = false;
   // Set for unsafe methods: a 2xx/3xx answer invalidates this target (§4.4).
   std::optional<http::TargetUri> target;
+  // A POST that is not looked up: the key a GET of `target` would use. A response the origin marks
+  // as the GET answer (RFC 9110 §9.3.3: explicit freshness, Content-Location = target) is stored
+  // there. Empty: never.
+  std::string get_key;
 
   Phase phase = Phase::start;
   Outcome outcome = Outcome::none;

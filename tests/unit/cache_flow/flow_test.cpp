@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "cache/key/cache_key.h"
 #include "cache/store/eviction_policy.h"
 #include "http/http_date.h"
@@ -647,6 +649,36 @@ TEST(CacheFlow, InterimResponsesAreForwardedAsTheyAreWithOurVia) {
   EXPECT_EQ(interim_response(100, {}, true, true, "cachefwd"), "");
   EXPECT_EQ(interim_response(100, {}, true, false, "p"), "HTTP/1.1 100 Continue\r\nVia: 1.1 p\r\n\r\n");
   EXPECT_EQ(interim_response(200, {}, true, false, "p"), "");
+}
+
+TEST(CacheFlow, APostResponseWithContentLocationOfItsTargetAnswersALaterGet) {
+  // RFC 9110 §9.3.3, RFC 9111 §4: stored under the GET key, after the POST's own invalidation.
+  for (bool same_location : {true, false}) {
+    Harness h;
+    h.fill(dated(kT0, {{"Cache-Control", "max-age=60"}}), kT0, "old get");
+    auto p = h.req("POST");
+    p->t.get_key = key::build_key("GET", h.target, p->headers, {}, {});
+    auto a = h.cache->begin(p->t, kT0 + 1);
+    ASSERT_EQ(a.kind, Action::Kind::fetch);
+    auto hd = dated(kT0 + 1, {{"Cache-Control", "max-age=60"},
+                              {"Content-Location", same_location ? "/a" : "/elsewhere"},
+                              {"Content-Length", "6"}});
+    auto v = h.cache->on_head(a.fill, 200, hd, kT0 + 1);
+    ASSERT_EQ(v.invalidate.size(), same_location ? 1u : 2u);
+    EXPECT_EQ(v.storing, same_location);
+    for (auto& t : v.invalidate) h.cache->purge_url(t, std::array{key::KeyPolicy{}});
+    h.cache->on_body(a.fill, 6);
+    h.cache->on_complete(a.fill, "posted", kT0 + 1);
+    h.cache->finish(a.fill);
+    auto g = h.req();
+    auto b = h.cache->begin(g->t, kT0 + 2);
+    if (same_location) {
+      ASSERT_EQ(b.kind, Action::Kind::serve);
+      EXPECT_EQ(*b.entry->body, "posted");
+    } else {
+      EXPECT_EQ(b.kind, Action::Kind::fetch) << "invalidated, and not replaced";
+    }
+  }
 }
 
 // Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
