@@ -355,8 +355,9 @@ void RequestParser::on_head_done() {
     if (n > limits_.max_body_bytes) return fail(413, "request body too large");
     if (n > 0) {
       body_expected_ = true;
+      // No reserve(n): the length is only a claim until the bytes arrive, and many connections
+      // each claiming the limit would allocate it many times over.
       remaining_ = n;
-      req_.body.reserve(static_cast<std::size_t>(n));
       step_ = Step::body_length;
       return;
     }

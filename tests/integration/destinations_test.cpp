@@ -22,8 +22,9 @@ std::string get(std::uint16_t proxy_port, const std::string& host, std::uint16_t
 
 std::string connect(std::uint16_t proxy_port, const std::string& host, std::uint16_t port) {
   std::string authority = host + ":" + std::to_string(port);
-  return raw_exchange(proxy_port, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n",
-                      1500);
+  RawConnection c(proxy_port);
+  c.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+  return c.read(3000, "\r\n\r\n");
 }
 
 // Spellings of the local host that reach an origin listening on 127.0.0.1: literal ones are

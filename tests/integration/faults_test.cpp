@@ -329,3 +329,285 @@ TEST(SlowDns, SigtermExitsWithinTheDrainTimeoutWhileLookupsHang) {
   EXPECT_EQ(p.proxy.wait_exit(8000), 0);
   EXPECT_LT(elapsed_ms(start), 1800) << "--drain-timeout 1s";
 }
+
+// ---- The fault suite: misbehaving origins --------------------------------------------------------
+
+namespace {
+constexpr const char* kCacheable = "Cache-Control: max-age=600\r\n";
+
+// What a client must never see: a whole-looking response whose body is short, or a claim that
+// something was stored.
+void expect_failure_visible(const ParsedResponse& r, const std::string& full_body, const std::string& what) {
+  if (r.complete && r.status == 200) {
+    EXPECT_EQ(r.body, full_body) << what << ": a short body was presented as whole";
+  } else if (r.complete) {
+    EXPECT_TRUE(r.status == 502 || r.status == 504) << what << ": " << r.head;
+  }
+  EXPECT_EQ(r.head.find("; stored"), std::string::npos) << what << ": " << r.head;
+}
+
+// The second request after a fault must reach the origin again (nothing partial was stored).
+struct FaultCase {
+  const char* name;
+  std::function<void(OriginSocket&)> misbehave;
+  int expect_status;  // 0: the head may have been sent, then the connection is cut
+};
+}  // namespace
+
+TEST(UpstreamFaults, EachFaultIsVisibleAndNothingPartialIsStored) {
+  const std::string body(1000, 'b');
+  std::vector<FaultCase> cases = {
+      {"reset mid-headers", [](OriginSocket& s) { s.send("HTTP/1.1 200 OK\r\nContent-Le"), s.reset(); }, 502},
+      {"reset mid-body",
+       [&](OriginSocket& s) {
+         s.send("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n" + std::string(kCacheable) + "\r\n" +
+                body.substr(0, 300));
+         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+         s.reset();
+       },
+       0},
+      {"short body then close",
+       [&](OriginSocket& s) {
+         s.send("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n" + std::string(kCacheable) + "\r\n" +
+                body.substr(0, 300));
+       },
+       0},
+      {"chunked body cut before the last chunk",
+       [&](OriginSocket& s) {
+         s.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + std::string(kCacheable) +
+                "\r\n12c\r\n" + body.substr(0, 300) + "\r\n");
+       },
+       0},
+      {"garbage instead of a response", [](OriginSocket& s) { s.send("SSH-2.0-OpenSSH_9.2\r\n\r\n"); }, 502},
+      {"close without a byte", [](OriginSocket&) {}, 502},
+      {"storm of 1xx",
+       [](OriginSocket& s) {
+         std::string storm;
+         for (int i = 0; i < 4000; ++i)
+           storm += "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+         s.send(storm + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+       },
+       502},
+  };
+  for (auto& fc : cases) {
+    std::atomic<int> asked{0};
+    RawOrigin origin([&](OriginSocket& s, int) {
+      while (true) {
+        std::string head = s.read_head(3000);
+        if (head.empty()) return;
+        if (asked++ == 0) {
+          fc.misbehave(s);
+          return;
+        }
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + kCacheable +
+               "\r\n" + body);
+      }
+    });
+    ProxyProcess proxy({});
+    {
+      RawConnection c(proxy.port());
+      ResponseReader reader(c);
+      c.send(request_line(origin.url("/fault")));
+      auto r = reader.next(3000);
+      expect_failure_visible(r, body, fc.name);
+      if (fc.expect_status) {
+        EXPECT_EQ(r.status, fc.expect_status) << fc.name << ": " << r.head << r.body;
+      } else {
+        EXPECT_FALSE(r.complete && r.status == 200) << fc.name << ": the cut must be visible";
+      }
+    }
+    // Nothing partial was stored: the next request goes upstream and gets the whole body.
+    RawConnection c(proxy.port());
+    ResponseReader reader(c);
+    c.send(request_line(origin.url("/fault")));
+    auto again = reader.next(3000);
+    EXPECT_EQ(again.status, 200) << fc.name << ": " << again.head;
+    EXPECT_EQ(again.body, body) << fc.name;
+    EXPECT_EQ(asked.load(), 2) << fc.name << ": the failed response must not have been stored";
+    EXPECT_TRUE(proxy.running()) << fc.name;
+  }
+}
+
+TEST(UpstreamFaults, RefusedConnectionGets502) {
+  int refused_port;
+  {
+    RawOrigin gone([](OriginSocket&, int) {});
+    refused_port = gone.port();
+  }
+  ProxyProcess proxy({});
+  auto r = proxy_get(proxy.proxy_url(), "http://127.0.0.1:" + std::to_string(refused_port) + "/x");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.header("Cache-Status").find("stored"), std::string::npos) << r.header("Cache-Status");
+}
+
+TEST(UpstreamFaults, StallBeforeTheHeadGets504) {
+  RawOrigin origin([](OriginSocket& s, int) {
+    s.read_head();
+    s.wait_closed(3000);  // never answers
+  });
+  ProxyProcess proxy({"--upstream-timeout", "300ms"});
+  auto start = std::chrono::steady_clock::now();
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/stall"));
+  EXPECT_EQ(r.status, 504);
+  EXPECT_LT(elapsed_ms(start), 2000);
+}
+
+TEST(UpstreamFaults, StallMidBodyCutsTheClientConnection) {
+  std::atomic<int> asked{0};
+  RawOrigin origin([&](OriginSocket& s, int) {
+    while (!s.read_head(3000).empty()) {
+      if (asked++ == 0) {
+        s.send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nCache-Control: max-age=600\r\n\r\nfirst half");
+        s.wait_closed(3000);
+        return;
+      }
+      s.send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Control: max-age=600\r\n\r\nwhole");
+    }
+  });
+  ProxyProcess proxy({"--upstream-timeout", "300ms"});
+  RawConnection c(proxy.port());
+  ResponseReader reader(c);
+  c.send(request_line(origin.url("/stall-body")));
+  auto r = reader.next(3000);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.complete) << "a stalled body must end in a cut connection";
+  EXPECT_EQ(r.head.find("; stored"), std::string::npos) << r.head;
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/stall-body")).body, "whole");
+  EXPECT_EQ(asked.load(), 2);
+}
+
+TEST(UpstreamFaults, AFewInterimResponsesAreSkipped) {
+  RawOrigin origin(serve_each([](const std::string&) -> std::string {
+    return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal";
+  }));
+  ProxyProcess proxy({});
+  RawConnection c(proxy.port());
+  ResponseReader reader(c);
+  c.send(request_line(origin.url("/hints")));
+  auto r = reader.next();
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(r.body, "final");
+}
+
+TEST(UpstreamFaults, StaleIfErrorServesTheStoredCopyWhenTheOriginFails) {
+  std::atomic<int> asked{0};
+  RawOrigin origin([&](OriginSocket& s, int) {
+    while (!s.read_head(3000).empty()) {
+      if (asked++ == 0) {
+        // Stale at once but storable (it has a validator): the next request revalidates.
+        s.send(
+            "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nCache-Control: max-age=0\r\nETag: \"v1\"\r\n\r\nstale "
+            "ok");
+        continue;
+      }
+      s.reset();  // the origin breaks
+      return;
+    }
+  });
+  ProxyProcess proxy({"--stale-if-error", "60s"});
+  auto first = proxy_get(proxy.proxy_url(), origin.url("/sie"));
+  ASSERT_EQ(first.body, "stale ok");
+  auto r = proxy_get(proxy.proxy_url(), origin.url("/sie"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "stale ok");
+  EXPECT_NE(r.header("Cache-Status").find("stale-if-error"), std::string::npos) << r.header("Cache-Status");
+  // curl retries once on a fresh connection when a reused one dies before any response byte.
+  EXPECT_GE(asked.load(), 2);
+}
+
+// ---- Client faults ------------------------------------------------------------------------------
+
+TEST(ClientFaults, ClientLeavingMidRequestSendsNothingUpstream) {
+  std::atomic<int> asked{0};
+  RawOrigin origin(serve_each([&](const std::string&) -> std::string {
+    ++asked;
+    return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  }));
+  ProxyProcess proxy({});
+  {
+    RawConnection c(proxy.port());
+    c.send("POST " + origin.url("/upload") + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
+           std::string(100, 'p'));
+    c.read(200);
+  }
+  {
+    RawConnection c(proxy.port());
+    c.send("GET " + origin.url("/half-head") + " HTTP/1.1\r\nHost: x\r\nX-Part");
+    c.read(100);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(origin.connections(), 0) << "an incomplete request must never be forwarded";
+  EXPECT_EQ(proxy_get(proxy.proxy_url(), origin.url("/after")).body, "ok");
+  EXPECT_EQ(asked.load(), 1);
+}
+
+namespace {
+// Sends a head and a large body slowly; records whether the proxy closed the connection before
+// the whole body went out.
+RawOrigin::Script slow_body(std::atomic<int>* cancelled, std::atomic<int>* completed,
+                            const std::string& cache_control) {
+  return [=](OriginSocket& s, int) {
+    if (s.read_head(3000).empty()) return;
+    const std::size_t total = 2 << 20;
+    if (!s.send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(total) +
+                "\r\nCache-Control: " + cache_control + "\r\n\r\n")) {
+      ++*cancelled;
+      return;
+    }
+    std::string piece(64 * 1024, 'z');
+    for (std::size_t sent = 0; sent < total; sent += piece.size()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!s.send(piece)) {
+        ++*cancelled;
+        return;
+      }
+    }
+    ++*completed;
+    if (s.wait_closed(300)) return;
+  };
+}
+}  // namespace
+
+TEST(ClientFaults, ClientLeavingMidResponseCancelsTheUpstreamTransfer) {
+  for (std::string cache_control : {"no-store", "max-age=600"}) {
+    std::atomic<int> cancelled{0}, completed{0};
+    RawOrigin origin(slow_body(&cancelled, &completed, cache_control));
+    ProxyProcess proxy({});
+    {
+      RawConnection c(proxy.port());
+      c.send(request_line(origin.url("/big")));
+      EXPECT_NE(c.read(2000, "\r\n\r\n").find("HTTP/1.1 200"), std::string::npos);
+    }
+    for (int i = 0; i < 60 && cancelled.load() + completed.load() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(cancelled.load(), 1) << cache_control << ": the origin should see its connection closed";
+    EXPECT_EQ(completed.load(), 0) << cache_control;
+  }
+}
+
+TEST(ClientFaults, ATransferOthersStillWaitForIsNotCancelled) {
+  std::atomic<int> cancelled{0}, completed{0};
+  RawOrigin origin(slow_body(&cancelled, &completed, "max-age=600"));
+  ProxyProcess proxy({});
+  RawConnection stays(proxy.port());
+  ResponseReader reader(stays);
+  {
+    RawConnection leaves(proxy.port());
+    leaves.send(request_line(origin.url("/shared")));
+    EXPECT_NE(leaves.read(2000, "\r\n\r\n").find("HTTP/1.1 200"), std::string::npos);
+    stays.send(request_line(origin.url("/shared")));  // joins the fetch in flight
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }  // the client that started the fetch leaves
+  auto r = reader.next(10000);
+  EXPECT_TRUE(r.complete);
+  EXPECT_NE(r.field("Cache-Status").find("collapsed"), std::string::npos) << r.head;
+  EXPECT_EQ(r.body.size(), std::size_t{2} << 20);
+  for (int i = 0; i < 40 && cancelled.load() + completed.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(cancelled.load(), 0) << "the joined client still needed the transfer";
+  EXPECT_EQ(completed.load(), 1);
+  auto hit = proxy_get(proxy.proxy_url(), origin.url("/shared"));
+  EXPECT_EQ(hit.body.size(), std::size_t{2} << 20);
+  EXPECT_NE(hit.header("Cache-Status").find("hit"), std::string::npos) << hit.header("Cache-Status");
+}

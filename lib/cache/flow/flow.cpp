@@ -234,9 +234,8 @@ std::string outcome_label_from_cache_status(std::string_view cs) {
       return std::string(to_string(Outcome::error));
     return std::string(to_string(Outcome::bypass));
   }
-  // Without a detail, a forwarded response was not refused: stored, or (length unknown) being
-  // stored when the head went out.
-  if (stored || detail.empty()) {
+  // detail=storing: the head went out while the body was being stored.
+  if (stored || detail == "storing") {
     if (collapsed) return std::string(to_string(Outcome::coalesced));
     return std::string(to_string(fwd == "stale" || fwd == "request" ? Outcome::expired : Outcome::miss));
   }
@@ -812,13 +811,13 @@ std::string Cache::stream_cache_status(FillId id, Waiter w) const {
   policy::CacheStatus cs;
   cs.fwd = first ? std::string_view(f.fwd) : std::string_view("uri-miss");
   cs.fwd_status = f.stale ? f.status : 0;
-  // `stored` is a promise: made when the upstream declared a length we accept (only a broken
-  // transfer, which the client sees as one, can break it) or once the body is in. A body of unknown
-  // length may still turn out too large: then nothing is said (no detail either: not refused yet).
-  cs.stored = f.storing && (f.content_length >= 0 || f.complete);
+  // `stored` only once it is true: a head streamed before the body arrives cannot know whether the
+  // body will arrive whole (an upstream cut mid-body, or a body of unknown length that turns out
+  // too large, stores nothing), so until then it says detail=storing.
+  cs.stored = f.storing && f.complete;
   cs.collapsed = !first;
   std::string_view detail = f.reason == Reason::none ? std::string_view() : to_string(f.reason);
-  cs.detail = f.storing ? std::string_view() : detail;
+  cs.detail = cs.stored ? std::string_view() : f.storing ? std::string_view("storing") : detail;
   return policy::format_cache_status(cs);
 }
 

@@ -88,12 +88,14 @@ TEST(CacheFlow, MissFetchesStoresAndTheNextRequestHits) {
   EXPECT_EQ(v.kind, HeadVerdict::Kind::stream);
   EXPECT_TRUE(v.storing);
   EXPECT_EQ(hd.combined("via"), "1.1 cachefwd");
-  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=uri-miss; stored");
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=uri-miss; detail=storing");
   Reason why;
   EXPECT_EQ(h.cache->stream_outcome(a.fill, r->t.id, why), Outcome::miss);
   EXPECT_TRUE(h.cache->on_body(a.fill, 5));
   auto e = h.cache->on_complete(a.fill, "hello", kT0);
   ASSERT_NE(e, nullptr);
+  // Only now, with the whole body in the store, is it `stored` (a late joiner would see this).
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=uri-miss; stored");
   h.cache->finish(a.fill);
   EXPECT_EQ(h.cache->fills(), 0u);
 
@@ -283,7 +285,7 @@ TEST(CacheFlow, ConcurrentMissesJoinOneFill) {
   auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}, {"Content-Length", "5"}});
   auto v = h.cache->on_head(a.fill, 200, hd, kT0 + 2);
   EXPECT_TRUE(v.release.empty());
-  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=uri-miss; stored; collapsed");
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=uri-miss; collapsed; detail=storing");
   Reason why;
   EXPECT_EQ(h.cache->stream_outcome(a.fill, r2->t.id, why), Outcome::coalesced);
   EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=uri-miss; stored; collapsed"), "coalesced");
@@ -443,9 +445,9 @@ TEST(CacheFlow, TooLargeByLengthOrWhileStreamingIsNotStored) {
   auto b = h.cache->begin(r2->t, kT0 + 31'000);
   auto hd2 = dated(kT0, {{"Cache-Control", "max-age=60"}});  // no length: decided while streaming
   EXPECT_TRUE(h.cache->on_head(b.fill, 200, hd2, kT0 + 31'000).storing);
-  // Not promised before the body is in: it may yet be too large.
-  EXPECT_EQ(h.cache->stream_cache_status(b.fill, r2->t.id), "cachefwd; fwd=uri-miss");
-  EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=uri-miss"), "miss");
+  // Not claimed before the body is in: it may yet be too large.
+  EXPECT_EQ(h.cache->stream_cache_status(b.fill, r2->t.id), "cachefwd; fwd=uri-miss; detail=storing");
+  EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=uri-miss; detail=storing"), "miss");
   EXPECT_TRUE(h.cache->on_body(b.fill, 10));
   EXPECT_FALSE(h.cache->on_body(b.fill, 11));
   EXPECT_EQ(h.cache->on_complete(b.fill, std::string(11, 'x'), kT0 + 31'000), nullptr);
@@ -540,7 +542,7 @@ TEST(CacheFlow, RequestNoCacheRevalidatesAFreshEntry) {
   EXPECT_NE(a.entry, nullptr);
   auto hd = dated(kT0, {{"Cache-Control", "max-age=60"}, {"Content-Length", "5"}});
   h.cache->on_head(a.fill, 200, hd, kT0 + 2);
-  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=request; fwd-status=200; stored");
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=request; fwd-status=200; detail=storing");
   EXPECT_EQ(outcome_label_from_cache_status("cachefwd; fwd=request; fwd-status=200; stored"), "expired");
 }
 
@@ -694,7 +696,7 @@ TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
   ASSERT_EQ(a.kind, Action::Kind::fetch) << "expired entries must not be served";
   auto hd = dated(kT0 + 2100, {{"Content-Length", "5"}});
   h.cache->on_head(a.fill, 200, hd, kT0 + 2100);
-  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=stale; fwd-status=200; stored");
+  EXPECT_EQ(h.cache->stream_cache_status(a.fill, r2->t.id), "cachefwd; fwd=stale; fwd-status=200; detail=storing");
 }
 
 TEST(CacheFlow, OriginMaxAgeBeatsTtl) {

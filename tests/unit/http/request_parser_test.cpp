@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "http/hop_by_hop.h"
 #include "http/request.h"
 
@@ -273,6 +275,40 @@ TEST(RequestParser, PhaseFollowsTheRequest) {
   ASSERT_EQ(p.state(), RequestParser::State::complete);
   p.take();
   EXPECT_EQ(p.phase(), RequestParser::Phase::idle);
+}
+
+TEST(RequestParser, EverySplitPointGivesTheSameVerdictAsOneFeed) {
+  // The parser is incremental: where TCP happens to cut the bytes must never change the outcome
+  // (a CR at the end of one read and its LF at the start of the next, a split chunk size...).
+  const std::string chunked = "POST http://h/ HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::vector<std::string> inputs = {
+      "GET http://h/ HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n",
+      "\r\nPOST http://h/ HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+      chunked + "5;a=\"b\"\r\nhello\r\n1A\r\n" + std::string(26, 'z') + "\r\n0\r\nX-T: 1\r\n\r\n",
+      chunked + "5\r\nhelloAB0\r\n\r\n",
+      chunked + "5\r\nhello\r0\r\n\r\n",
+      chunked + "5\rXhello\r\n0\r\n\r\n",
+      "GET http://h/ HTTP/1.1\r\nHost: h\r\nX-A: 1\rX-B: 2\r\n\r\n",
+      "GET http://h/ HTTP/1.1\r\nHost: h\r\n\rX",
+      "GET http://h/ HTTP/1.1\r\nHost : h\r\n\r\n",
+      "GET http://h/ HTTP/1.1\nHost: h\r\n\r\n",
+  };
+  auto verdict = [](RequestParser& p) {
+    std::string v = std::to_string(static_cast<int>(p.state())) + "/" + std::to_string(p.error_status());
+    if (p.state() == RequestParser::State::complete) v += "/" + p.take().body;
+    return v;
+  };
+  for (const auto& in : inputs) {
+    RequestParser whole;
+    feed_all(whole, in);
+    std::string want = verdict(whole);
+    for (std::size_t cut = 1; cut < in.size(); ++cut) {
+      RequestParser p;
+      std::size_t n = p.feed(in.data(), cut);
+      if (p.state() == RequestParser::State::need_more) p.feed(in.data() + n, in.size() - n);
+      ASSERT_EQ(verdict(p), want) << "cut at " << cut << " of:\n" << in;
+    }
+  }
 }
 
 TEST(RequestExpectation, OnlyHundredContinueIsSupportedAndHttp10IsIgnored) {
