@@ -647,7 +647,6 @@ void ClientConnection::log_response() {
 
 void ClientConnection::response_done(bool close_after) {
   log_response();
-  continue_sent_ = false;
   state_ = State::idle;
   sub_ = nullptr;
   if (server_.draining()) close_after = true;
@@ -751,7 +750,6 @@ void ClientConnection::answer_expectation() {
   }
   if (status == 0) {
     write({"HTTP/1.1 100 Continue\r\n\r\n"});
-    continue_sent_ = true;
     return;
   }
   server_.stats().client_errors++;

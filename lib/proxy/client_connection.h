@@ -128,7 +128,6 @@ class ClientConnection {
   http::RequestParser parser_;
   http::ReadDeadline read_deadline_;
   bool expectation_answered_ = false;  // for the request being read
-  bool continue_sent_ = false;         // we sent 100 Continue for the current request
   std::string inbuf_;
   std::size_t inpos_ = 0;
   bool reading_ = false;

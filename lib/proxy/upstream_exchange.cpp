@@ -153,8 +153,8 @@ void UpstreamExchange::on_interim(int status, http::Headers headers) {
   // sent, so nothing was interim about it.
   for (auto& s : subs_) {
     if (!s->first || s->finished || !s->conn || s->head_sent) continue;
-    std::string bytes = flow::interim_response(status, headers, !s->conn->request_http10(),
-                                               s->conn->continue_sent_, server_.flow().config().via_name);
+    std::string bytes =
+        flow::interim_response(status, headers, !s->conn->request_http10(), server_.flow().config().via_name);
     if (!bytes.empty()) s->conn->write({bytes});
   }
 }

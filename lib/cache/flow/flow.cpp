@@ -868,9 +868,8 @@ Delivery deliver(const StoredResponse& entry, std::string_view method, const htt
 }
 
 std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
-                             bool continue_sent, std::string_view via_name) {
-  if (status < 100 || status > 199 || status == 101 || !client_http11) return {};
-  if (status == 100 && continue_sent) return {};
+                             std::string_view via_name) {
+  if (status < 102 || status > 199 || !client_http11) return {};
   http::Headers fields = upstream_fields;
   http::remove_hop_by_hop(fields);
   std::string via = fields.combined("via");

@@ -284,12 +284,13 @@ std::string serialize_stored_head(int status, const http::Headers& headers, std:
 
 // RFC 9110 §15.2: the bytes that forward an upstream interim (1xx) response to the client, or ""
 // when it is not forwarded: never to an HTTP/1.0 client, never a 101 (we never ask the upstream
-// to switch protocols), and no 100 Continue to a client that already had ours (the proxy answers
-// Expect itself and strips it upstream; a second 100 would be one the client never asked for).
-// Hop-by-hop fields are removed and our Via appended, as for a final response. Interim responses
-// are never stored, and none of their fields reaches the stored final response.
+// to switch protocols), never a 100 Continue: the proxy answers Expect: 100-continue itself,
+// reads the whole body and sends no Expect upstream, so an upstream 100 answers nothing the
+// client asked (a client that expected one already has ours; §15.2: a proxy need not forward a
+// 1xx it caused). Hop-by-hop fields are removed and our Via appended, as for a final response.
+// Interim responses are never stored, and none of their fields reaches the stored final response.
 std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
-                             bool continue_sent, std::string_view via_name);
+                             std::string_view via_name);
 
 // RFC 9111 §4.4: is a request with this method written through and may it invalidate?
 bool is_unsafe(std::string_view method) noexcept;

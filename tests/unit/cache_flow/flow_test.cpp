@@ -642,15 +642,14 @@ TEST(CacheFlow, NoCacheResponsesAreStoredAndRevalidatedOnEveryUse) {
 TEST(CacheFlow, InterimResponsesAreForwardedAsTheyAreWithOurVia) {
   // RFC 9110 §15.2: 1xx responses go to the client before the final one, hop-by-hop fields out.
   http::Headers hints{{"Link", "</s.css>; rel=preload"}, {"Connection", "X-Hop"}, {"X-Hop", "1"}};
-  EXPECT_EQ(interim_response(103, hints, true, false, "cachefwd"),
+  EXPECT_EQ(interim_response(103, hints, true, "cachefwd"),
             "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\nVia: 1.1 cachefwd\r\n\r\n");
-  EXPECT_EQ(interim_response(102, {}, true, false, "p"), "HTTP/1.1 102 Processing\r\nVia: 1.1 p\r\n\r\n");
-  // Never to an HTTP/1.0 client, never a 101, never a second 100 Continue.
-  EXPECT_EQ(interim_response(103, hints, false, false, "cachefwd"), "");
-  EXPECT_EQ(interim_response(101, {}, true, false, "cachefwd"), "");
-  EXPECT_EQ(interim_response(100, {}, true, true, "cachefwd"), "");
-  EXPECT_EQ(interim_response(100, {}, true, false, "p"), "HTTP/1.1 100 Continue\r\nVia: 1.1 p\r\n\r\n");
-  EXPECT_EQ(interim_response(200, {}, true, false, "p"), "");
+  EXPECT_EQ(interim_response(102, {}, true, "p"), "HTTP/1.1 102 Processing\r\nVia: 1.1 p\r\n\r\n");
+  // Never to an HTTP/1.0 client, never a 101, never the upstream's 100 Continue (we answer Expect).
+  EXPECT_EQ(interim_response(103, hints, false, "cachefwd"), "");
+  EXPECT_EQ(interim_response(101, {}, true, "cachefwd"), "");
+  EXPECT_EQ(interim_response(100, {}, true, "cachefwd"), "");
+  EXPECT_EQ(interim_response(200, {}, true, "p"), "");
 }
 
 TEST(CacheFlow, APostResponseWithContentLocationOfItsTargetAnswersALaterGet) {
