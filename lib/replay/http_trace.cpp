@@ -237,7 +237,9 @@ class HarReader final : public HttpReader {
       errors_.add(index_);
       return false;
     }
-    if (!http_url(url->string) || status->number <= 0) {
+    // A status or size outside what the cast can hold is undefined behaviour (found by fuzz_har):
+    // such entries are not replayable.
+    if (!http_url(url->string) || status->number <= 0 || status->number > 999) {
       ++filtered_;
       return false;
     }
@@ -255,9 +257,12 @@ class HarReader final : public HttpReader {
     const auto* content = resp->get("content");
     const auto* csize = content ? content->get("size") : nullptr;
     const auto* bsize = resp->get("bodySize");
-    if (csize && csize->is_number() && csize->number > 0)
+    auto positive = [](const JsonValue* v) {
+      return v && v->is_number() && v->number > 0 && v->number < 1e18;
+    };
+    if (positive(csize))
       out.size = static_cast<std::uint64_t>(csize->number);
-    else if (bsize && bsize->is_number() && bsize->number > 0)
+    else if (positive(bsize))
       out.size = static_cast<std::uint64_t>(bsize->number);
     return true;
   }
