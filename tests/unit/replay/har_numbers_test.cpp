@@ -43,3 +43,13 @@ TEST(HarNumbers, ASizeBeyondAnyBodyIsIgnored) {
   ASSERT_TRUE(reader->next(r));
   EXPECT_EQ(r.size, 0u);
 }
+
+TEST(HarNumbers, ANumberNoDoubleHoldsIsAnInvalidDocumentNotACrash) {
+  // nlohmann throws out_of_range (not parse_error) for 1e999: found by fuzz_har, where the
+  // uncaught exception ended the process.
+  std::istringstream in(R"({"log":{"entries":[)" + har_entry("200", "1e999", "12") + "]}}");
+  auto reader = make_http_reader(HttpFormat::kHar, in);
+  HttpRequest r;
+  EXPECT_FALSE(reader->next(r));
+  EXPECT_NE(reader->document_error().find("invalid JSON"), std::string::npos) << reader->document_error();
+}
