@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +32,16 @@ int listen_on_loopback(int backlog, std::uint16_t* port) {
     throw std::runtime_error("cannot listen on 127.0.0.1");
   }
   *port = ntohs(a.sin_port);
+  return fd;
+}
+
+int accept_within(int listen_fd, int timeout_ms) {
+  pollfd p{listen_fd, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return -1;
+  int fd = ::accept(listen_fd, nullptr, nullptr);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return fd;
 }
 

@@ -76,12 +76,8 @@ RawOrigin::RawOrigin(Script script) : script_(std::move(script)) {
   listen_fd_ = listen_on_loopback(64, &port_);
   acceptor_ = std::thread([this] {
     while (!stopping_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      int fd = accept_within(listen_fd_, 50);
       if (fd < 0) continue;
-      int on = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
       int n = connections_++;
       std::lock_guard<std::mutex> lock(mu_);
       workers_.emplace_back([this, fd, n] {

@@ -97,12 +97,8 @@ void TestOrigin::set_handler(Handler h) {
 
 void TestOrigin::accept_loop() {
   while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept(listen_fd_, nullptr, nullptr);
+    int fd = accept_within(listen_fd_, 100);
     if (fd < 0) continue;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     std::lock_guard<std::mutex> lock(mu_);
     client_fds_.push_back(fd);
     workers_.emplace_back([this, fd] { serve(fd); });
