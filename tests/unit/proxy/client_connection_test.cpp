@@ -2,17 +2,15 @@
 // client: one connection, several requests, and nothing left open when the loop closes.
 #include "proxy/client_connection.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <future>
 #include <string>
 #include <thread>
 
 #include "proxy/server.h"
+#include "support/http_client.h"
+#include "support/loopback.h"
 
 namespace cachefwd::proxy {
 namespace {
@@ -59,85 +57,27 @@ class LoopServer {
   int close_rc_ = -1;
 };
 
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until `until` has been seen (or the peer closes, or 5 s pass).
-std::string read_until(int fd, const std::string& until) {
-  std::string out;
-  char buf[4096];
-  while (out.find(until) == std::string::npos) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-// One response with a Content-Length body: head and body.
-std::string read_response(int fd) {
-  std::string out = read_until(fd, "\r\n\r\n");
-  auto end = out.find("\r\n\r\n");
-  if (end == std::string::npos) return out;
-  auto cl = out.find("Content-Length: ");
-  std::size_t length = cl == std::string::npos ? 0 : std::stoul(out.substr(cl + 16));
-  char buf[4096];
-  while (out.size() < end + 4 + length) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST(ClientConnection, AFailedConnectIsFollowedByAnotherRequestAndNoHandleOutlivesTheLoop) {
-  std::uint16_t refused = closed_port();
+  std::uint16_t refused = testing::unused_loopback_port();
   ProxyConfig cfg;
   cfg.listen = {ListenAddress{"127.0.0.1", 0}};
   cfg.connect_ports = {refused};
   cfg.allow = *parse_cidr_list("127.0.0.0/8");
   LoopServer server(cfg);
   ASSERT_NE(server.port(), 0);
-  int fd = connect_to(server.port());
-  ASSERT_GE(fd, 0);
-  std::string connect =
-      "CONNECT 127.0.0.1:" + std::to_string(refused) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  ASSERT_EQ(::send(fd, connect.data(), connect.size(), 0), static_cast<ssize_t>(connect.size()));
-  std::string first = read_response(fd);
+  testing::RawConnection client(server.port());
+  ASSERT_GE(client.fd(), 0);
+  ASSERT_TRUE(
+      client.send("CONNECT 127.0.0.1:" + std::to_string(refused) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string first = client.read_response(5000);
   ASSERT_EQ(first.rfind("HTTP/1.1 502", 0), 0u) << first;
   // The same connection parses and answers the next request (a PURGE the proxy answers itself).
-  std::string purge = "PURGE http://127.0.0.1:9/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  ASSERT_EQ(::send(fd, purge.data(), purge.size(), 0), static_cast<ssize_t>(purge.size()));
-  std::string second = read_response(fd);
+  ASSERT_TRUE(client.send("PURGE http://127.0.0.1:9/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string second = client.read_response(5000);
   EXPECT_NE(second.find("HTTP/1.1 404"), std::string::npos) << second;
   EXPECT_NE(second.find("{\"purged\":0}"), std::string::npos) << second;
   // Stopped with the client still connected: the connection's handles close with the loop.
   EXPECT_EQ(server.stop(), 0);
-  ::close(fd);
 }
 
 }  // namespace
