@@ -56,8 +56,13 @@ wait_log() {  # file pattern -> first match, waiting up to 10 s
   return 1
 }
 
-# A port nothing listens on, for the unreachable-upstream share.
-closed_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+# A port nothing listens on, for the unreachable-upstream share: bound (so that no other process
+# on this machine can take it during the run) but never listening, so connecting is refused.
+python3 -c "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); \
+print(s.getsockname()[1], flush=True); time.sleep(1e9)" >"$OUT/closed_port" &
+pids+=($!)
+for _ in $(seq 50); do [[ -s "$OUT/closed_port" ]] && break; sleep 0.1; done
+closed_port=$(cat "$OUT/closed_port")
 
 "$TOOLS" origin --listen 127.0.0.1:0 >"$OUT/origin.log" 2>&1 &
 pids+=($!)

@@ -387,6 +387,9 @@ ServeFlags load_flags(const std::vector<std::string>& argv) {
       continue;
     }
     for (auto& v : item.values) {
+      // `admin = ""` is how --dump-config writes a setting left unset; passed on, the flag's own
+      // check would refuse it (an empty ADDR:PORT), so the dump would not read back.
+      if (v.empty() && opt->get_default_str().empty()) continue;
       args.push_back("--" + item.name);
       args.push_back(v);
     }

@@ -68,10 +68,12 @@ printf '%-20s %12s %8s %8s %8s  %s\n' target executions exec/s cov ft findings
 for t in "${targets[@]}"; do
   log=$out/$t.log
   rc=$(cat "$out/$t.rc" 2>/dev/null || echo 99)
-  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | awk '{print $2}' | tail -1)
-  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | awk '{print $2}' | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+  # `|| true`: a run that crashed on its first input prints no cov/ft line, and under pipefail a
+  # grep that finds nothing would end the script before the summary says which target failed.
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | awk '{print $2}' | tail -1 || true)
+  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | awk '{print $2}' | tail -1 || true)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
+  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
   finding=none
   skipped=$(grep -m1 -oE 'SKIPPED: .*' "$log" || true)
   [[ -n "$skipped" ]] && finding=$skipped

@@ -6,6 +6,8 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
+    case 102: return "Processing";   // RFC 2518 §10.1
+    case 103: return "Early Hints";  // RFC 8297
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";

@@ -148,6 +148,16 @@ std::optional<unsigned> fixed_digits(std::string_view s) {
   return v;
 }
 
+// "+hhmm" or "+hh:mm" (or with '-') -> the milliseconds local time is ahead of UTC.
+std::optional<std::int64_t> zone_offset_ms(std::string_view zone) {
+  if (!((zone.size() == 6 && zone[3] == ':') || zone.size() == 5) || (zone[0] != '+' && zone[0] != '-'))
+    return std::nullopt;
+  auto oh = fixed_digits(zone.substr(1, 2));
+  auto om = fixed_digits(zone.substr(zone.size() - 2, 2));
+  if (!oh || !om || *om > 59) return std::nullopt;
+  return (*oh * 60LL + *om) * 60'000 * (zone[0] == '+' ? 1 : -1);
+}
+
 }  // namespace
 
 // "10/Oct/2000:13:55:36 -0700" -> UTC milliseconds.
@@ -163,14 +173,12 @@ std::optional<UnixMillis> parse_clf_time(std::string_view s) {
   auto hour = fixed_digits(s.substr(12, 2));
   auto minute = fixed_digits(s.substr(15, 2));
   auto second = fixed_digits(s.substr(18, 2));
-  auto oh = fixed_digits(s.substr(22, 2));
-  auto om = fixed_digits(s.substr(24, 2));
-  if (!month || !day || !year || !hour || !minute || !second || !oh || !om || *om > 59) return std::nullopt;
+  auto offset_ms = zone_offset_ms(s.substr(21));
+  if (!month || !day || !year || !hour || !minute || !second || !offset_ms) return std::nullopt;
   auto local = millis_from_civil(*year, month, *day, *hour, *minute, *second, 0);
   if (!local) return std::nullopt;
-  std::int64_t offset_ms = (*oh * 60LL + *om) * 60'000;
   // Local time = UTC + offset, so UTC = local - offset.
-  return s[21] == '+' ? *local - offset_ms : *local + offset_ms;
+  return *local - *offset_ms;
 }
 
 namespace {
@@ -303,22 +311,12 @@ std::optional<UnixMillis> parse_iso8601(std::string_view s) {
     frac.resize(3, '0');
     ms = *fixed_digits(frac);
   }
-  std::int64_t offset_ms = 0;
   std::string_view zone = s.substr(i);
-  if (zone == "Z" || zone == "z") {
-    offset_ms = 0;
-  } else if ((zone.size() == 6 && zone[3] == ':') || zone.size() == 5) {
-    if (zone[0] != '+' && zone[0] != '-') return std::nullopt;
-    auto oh = fixed_digits(zone.substr(1, 2));
-    auto om = fixed_digits(zone.substr(zone.size() - 2, 2));
-    if (!oh || !om || *om > 59) return std::nullopt;
-    offset_ms = (*oh * 60LL + *om) * 60'000 * (zone[0] == '+' ? 1 : -1);
-  } else {
-    return std::nullopt;
-  }
+  auto offset_ms = zone == "Z" || zone == "z" ? std::optional<std::int64_t>(0) : zone_offset_ms(zone);
+  if (!offset_ms) return std::nullopt;
   auto local = millis_from_civil(*year, *month, *day, *hour, *minute, *second, ms);
   if (!local) return std::nullopt;
-  return *local - offset_ms;
+  return *local - *offset_ms;
 }
 
 namespace {

@@ -176,6 +176,14 @@ void Transaction::start() {
       stats.bypass_method++;
   }
   if (cache::flow::is_unsafe(req_.method)) txn_.target = route.target;
+  if (req_.method == "POST" && !txn_.lookup && cfg.cache_enabled) {
+    // RFC 9110 §9.3.3: its response may turn out to be the GET answer; keyed as a GET would be.
+    const rules::Rule& get_rule = rules_->match(route.target.host, route.target.path, "GET");
+    if (get_rule.cache_enabled) {
+      txn_.get_key = cache::key::build_key("GET", route.target, req_.headers, {}, get_rule.key);
+      txn_.partition = server_.partition_for(get_rule);
+    }
+  }
   auto action = server_.flow().begin(txn_, wall_clock_now());
   if (txn_.lookup &&
       (action.kind == cache::flow::Action::Kind::fetch || action.kind == cache::flow::Action::Kind::join))

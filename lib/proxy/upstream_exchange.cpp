@@ -151,6 +151,17 @@ void UpstreamExchange::on_restart(uv_timer_t* t) {
   if (!self->fetch_) self->on_error(upstream::FetchError::protocol, "could not start the upstream transfer");
 }
 
+void UpstreamExchange::on_interim(int status, http::Headers headers) {
+  // Only the request that went upstream gets the interim responses: a joiner's request was never
+  // sent, so nothing was interim about it.
+  for (auto& s : subs_) {
+    if (!s->first || s->finished || !s->txn || s->head_sent) continue;
+    std::string bytes =
+        flow::interim_response(status, headers, !s->txn->request_http10(), server_.flow().config().via_name);
+    if (!bytes.empty()) s->txn->write({bytes});
+  }
+}
+
 void UpstreamExchange::on_response_head(int status, http::Headers headers) {
   if (fetch_done_) return;
   UnixMillis now = wall_clock_now();

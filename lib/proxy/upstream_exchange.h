@@ -58,6 +58,7 @@ class UpstreamExchange : public upstream::FetchHandler {
   void pump(Subscription* sub);
   cache::flow::FillId fill() const { return fill_; }
 
+  void on_interim(int status, http::Headers headers) override;
   void on_response_head(int status, http::Headers headers) override;
   BodyAction on_body(std::string_view chunk) override;
   void on_complete() override;

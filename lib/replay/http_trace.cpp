@@ -171,6 +171,13 @@ std::string describe_parse_error(const Json::parse_error& e) {
   return what;
 }
 
+// Any other nlohmann exception: the text after its "[json.exception.NAME.ID] " tag.
+std::string describe_exception(const Json::exception& e) {
+  std::string what = e.what();
+  if (const auto tag = what.find("] "); tag != std::string::npos) what = what.substr(tag + 2);
+  return what;
+}
+
 class HarReader final : public HttpReader {
  public:
   explicit HarReader(std::istream& in) {
@@ -186,6 +193,12 @@ class HarReader final : public HttpReader {
           1 + static_cast<std::uint64_t>(std::count(body.begin(), body.begin() + upto, '\n'));
       document_error_ = "invalid JSON at line " + std::to_string(line) + ": " + describe_parse_error(e);
       errors_.add(line);
+      return;
+    } catch (const Json::exception& e) {
+      // Not a syntax error but a value nlohmann cannot hold (out_of_range.406: a number such as
+      // 1e999 that overflows a double): the document is still unusable, and says why.
+      document_error_ = std::string("invalid JSON: ") + describe_exception(e);
+      errors_.add(1);
       return;
     }
     const auto* log = member(doc_, "log");

@@ -392,7 +392,13 @@ struct UpstreamClient::Impl {
       return len;
     }
     if (line.empty()) {
-      if (f->status >= 100 && f->status < 200) return len;  // interim response: wait for the final one
+      if (f->status >= 100 && f->status < 200) {
+        // Interim response: hand it over on its own, then wait for the final one.
+        http::Headers interim = std::move(f->response_headers);
+        f->response_headers.clear();
+        if (f->handler) f->handler->on_interim(f->status, std::move(interim));
+        return len;
+      }
       if (f->status < 200 || f->status > 999) {  // not a status we can forward
         // Refused by us, not cancelled: the fetch must end as a protocol error (502), else the
         // client is answered by nobody.

@@ -77,6 +77,9 @@ class FetchHandler {
  public:
   enum class BodyAction { consumed, pause, abort };
   virtual ~FetchHandler() = default;
+  // An interim (1xx) response, as received, before the final one (RFC 9110 §15.2); its fields
+  // are never part of the final response's. Ignored unless the handler forwards it.
+  virtual void on_interim(int /*status*/, http::Headers /*headers*/) {}
   // The final (non-1xx) status and fields as received.
   virtual void on_response_head(int status, http::Headers headers) = 0;
   // `pause`: the bytes were NOT taken; they are delivered again after resume().

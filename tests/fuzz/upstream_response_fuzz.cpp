@@ -21,8 +21,7 @@
 #include "http/range.h"
 #include "http/response_framing.h"
 #include "http/request.h"
-#include "proxy/upstream_exchange.h"
-#include "proxy/vary.h"
+#include "cache/flow/flow.h"
 
 namespace {
 
@@ -93,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!response.has("set-cookie") || cfg.store_set_cookie);
     http::Headers kept = response;
     cache::policy::remove_unstorable_fields(kept);
-    std::string head = proxy::serialize_stored_head(status, kept, body.size());
+    std::string head = cache::flow::serialize_stored_head(status, kept, body.size());
     // The stored head is sent to every later client: exactly its own fields, one per line.
     std::size_t lines = 0;
     for (std::size_t at = head.find("\r\n"); at != std::string::npos; at = head.find("\r\n", at + 2)) ++lines;
@@ -104,7 +103,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto range = http::evaluate_range_request("GET", request, kept, body.size());
     if (range.decision == http::RangeDecision::partial) check(range.range.last < body.size());
     (void)cache::key::vary_key(kept, request);
-    (void)proxy::vary_value(kept, request);
     (void)lifetime;
   }
   if (status == 304) {

@@ -24,6 +24,7 @@ struct ParsedResponse {
   std::string head;  // status line and fields
   std::string body;  // de-chunked
   bool complete = false;
+  std::vector<std::string> interim;  // heads of the 1xx responses before this one (RFC 9110 §15.2)
   std::string field(const std::string& name) const {
     std::string lower_head;
     for (char c : head) lower_head += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -55,11 +56,16 @@ class ResponseReader {
     ParsedResponse r;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     std::size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
-      if (!more(deadline)) return r;
-    r.head = buf_.substr(0, end + 2);
-    buf_.erase(0, end + 4);
-    if (r.head.rfind("HTTP/1.1 ", 0) == 0) r.status = std::atoi(r.head.c_str() + 9);
+    while (true) {
+      while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+        if (!more(deadline)) return r;
+      r.head = buf_.substr(0, end + 2);
+      buf_.erase(0, end + 4);
+      r.status = r.head.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(r.head.c_str() + 9) : 0;
+      // A client parses any number of interim responses before the final one (RFC 9110 §15.2).
+      if (r.status < 100 || r.status > 199) break;
+      r.interim.push_back(std::move(r.head));
+    }
     if (head_request || r.status == 304 || r.status == 204) {
       r.complete = true;
       return r;
@@ -478,7 +484,9 @@ TEST(UpstreamFaults, StallMidBodyCutsTheClientConnection) {
   EXPECT_EQ(asked.load(), 2);
 }
 
-TEST(UpstreamFaults, AFewInterimResponsesAreSkipped) {
+TEST(UpstreamFaults, AFewInterimResponsesAreForwardedBeforeTheFinalOne) {
+  // RFC 9110 §15.2 (issue 11 item 3): the 103 reaches the client; the upstream's 100 does not (the
+  // proxy answers Expect itself and never sends Expect upstream, so it answers nothing asked).
   RawOrigin origin(serve_each([](const std::string&) -> std::string {
     return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal";
@@ -490,6 +498,9 @@ TEST(UpstreamFaults, AFewInterimResponsesAreSkipped) {
   auto r = reader.next();
   EXPECT_EQ(r.status, 200) << r.head;
   EXPECT_EQ(r.body, "final");
+  ASSERT_EQ(r.interim.size(), 1u);
+  EXPECT_EQ(r.interim[0].rfind("HTTP/1.1 103 Early Hints\r\n", 0), 0u) << r.interim[0];
+  EXPECT_EQ(r.field("Link"), "") << "1xx fields are not merged into the final response";
 }
 
 TEST(UpstreamFaults, StaleIfErrorServesTheStoredCopyWhenTheOriginFails) {

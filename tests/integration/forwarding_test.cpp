@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/http_client.h"
+#include "support/loopback.h"
 #include "support/proxy_process.h"
 #include "support/test_origin.h"
 
@@ -23,15 +24,7 @@ namespace {
 class EchoServer {
  public:
   EchoServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    ::listen(fd_, 4);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = listen_on_loopback(4, &port_);
     thread_ = std::thread([this] {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
@@ -53,18 +46,6 @@ class EchoServer {
   std::uint16_t port_;
   std::thread thread_;
 };
-
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 int count(const std::string& s, const std::string& needle) {
   int n = 0;
@@ -269,7 +250,7 @@ TEST(Forwarding, OriginFormWithoutUpstreamIsRefusedClearly) {
 
 TEST(Forwarding, UnreachableUpstreamGets502) {
   ProxyProcess proxy({});
-  auto r = proxy_get(proxy.proxy_url(), "http://127.0.0.1:" + std::to_string(closed_port()) + "/x");
+  auto r = proxy_get(proxy.proxy_url(), "http://127.0.0.1:" + std::to_string(unused_loopback_port()) + "/x");
   EXPECT_EQ(r.status, 502);
   EXPECT_TRUE(proxy.running());
 }

@@ -244,6 +244,22 @@ TEST(Config, FileSettingsApplyAndTheCommandLineWins) {
   std::remove(path.c_str());
 }
 
+TEST(Config, TheDumpOfTheDefaultsReadsBackToItself) {
+  // Found by fuzz_serve_config: `admin = ""` (an unset ADDR:PORT) was passed on as --admin '' and
+  // refused, so --dump-config's own output could not be used as a config file.
+  std::string first, second;
+  ASSERT_EQ(run_cachefwd({"serve", "--dump-config"}, first), 0) << first;
+  ASSERT_NE(first.find("admin = \"\""), std::string::npos) << first;
+  std::string path = temp_path("dumped.toml");
+  {
+    std::ofstream f(path);
+    f << first;
+  }
+  EXPECT_EQ(run_cachefwd({"serve", "--config", path, "--dump-config"}, second), 0) << second;
+  EXPECT_EQ(second, first);
+  std::remove(path.c_str());
+}
+
 TEST(Config, BrokenFilesAndDirectoriesAreRefusedWithFileAndLine) {
   std::string out;
   EXPECT_EQ(run_cachefwd({"serve", "--config", "/tmp", "--dump-config"}, out), 2);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/http_client.h"
+#include "support/loopback.h"
 #include "support/proxy_process.h"
 #include "support/raw_origin.h"
 #include "support/test_origin.h"
@@ -53,18 +54,6 @@ TEST(Tunnels, ConnectAfterAFailedLookupIsAnswered) {
 }
 
 namespace {
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Echoes what it receives until the peer closes; records whether the proxy closed it.
 RawOrigin::Script echo(std::atomic<int>* closed_by_proxy) {
   return [closed_by_proxy](OriginSocket& s, int) {
@@ -85,7 +74,7 @@ RawOrigin::Script echo(std::atomic<int>* closed_by_proxy) {
 
 TEST(Tunnels, AFailedConnectLeavesTheConnectionServingRequests) {
   TestOrigin origin([](const OriginRequest&) { return respond("after", {{"Cache-Control", "no-store"}}); });
-  std::uint16_t refused = closed_port();
+  std::uint16_t refused = unused_loopback_port();
   ProxyProcess proxy({"--connect-ports", std::to_string(refused) + ",443"});
   RawConnection c(proxy.port());
   for (std::string target : {"127.0.0.1:" + std::to_string(refused), unresolvable_host() + ":443"}) {

@@ -125,6 +125,27 @@ std::string RawConnection::read(int timeout_ms, const std::string& until) {
   return out;
 }
 
+std::string RawConnection::read_response(int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string out = read(timeout_ms, "\r\n\r\n");
+  auto end = out.find("\r\n\r\n");
+  if (end == std::string::npos) return out;
+  auto cl = out.find("Content-Length: ");
+  std::size_t length = cl == std::string::npos || cl > end ? 0 : std::stoul(out.substr(cl + 16));
+  char buf[16384];
+  while (out.size() < end + 4 + length) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
+    pollfd p{fd_, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 bool RawConnection::closed_by_peer(int timeout_ms) {
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) <= 0) return false;

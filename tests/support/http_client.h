@@ -42,6 +42,8 @@ class RawConnection {
   bool send(const std::string& bytes);
   // Reads whatever arrives within timeout_ms (stops early once `until` appears, if given).
   std::string read(int timeout_ms, const std::string& until = "");
+  // Reads one response: its head and the Content-Length body after it (or what came in time).
+  std::string read_response(int timeout_ms);
   bool closed_by_peer(int timeout_ms);
   int fd() const { return fd_; }
 

@@ -1,5 +1,7 @@
 #include "support/test_origin.h"
 
+#include "support/loopback.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,18 +57,7 @@ std::string OriginRequest::header(const std::string& name) const {
 bool OriginRequest::has_header(const std::string& name) const { return find_field(headers, name) != nullptr; }
 
 TestOrigin::TestOrigin(Handler handler) : handler_(std::move(handler)) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 128) != 0)
-    throw std::runtime_error("test origin: cannot listen");
-  socklen_t len = sizeof(addr);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = listen_on_loopback(128, &port_);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -106,12 +97,8 @@ void TestOrigin::set_handler(Handler h) {
 
 void TestOrigin::accept_loop() {
   while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept(listen_fd_, nullptr, nullptr);
+    int fd = accept_within(listen_fd_, 100);
     if (fd < 0) continue;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     std::lock_guard<std::mutex> lock(mu_);
     client_fds_.push_back(fd);
     workers_.emplace_back([this, fd] { serve(fd); });

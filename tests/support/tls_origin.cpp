@@ -1,5 +1,7 @@
 #include "support/tls_origin.h"
 
+#include "support/loopback.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,21 +20,6 @@
 namespace cachefwd::testing {
 
 namespace {
-
-// A port the kernel just handed out and released; nginx binds it right after.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 bool accepts(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -92,9 +79,10 @@ TlsOrigin::TlsOrigin(TlsOriginOptions options) {
   ::mkdir((dir_ + "/tmp").c_str(), 0755);
   write_file(dir_ + "/www/big/big.bin", std::string(kBigSize, 'x'));
 
-  port_ = free_port();
-  plain_port_ = free_port();
-  h2c_port_ = free_port();
+  // Ports the kernel just handed out and released; nginx binds them right after.
+  port_ = unused_loopback_port();
+  plain_port_ = unused_loopback_port();
+  h2c_port_ = unused_loopback_port();
   const std::string h2 = options.http2 ? " http2" : "";
   std::ostringstream conf;
   conf << "daemon off;\nmaster_process off;\nworker_processes 1;\npid " << dir_ << "/nginx.pid;\n"

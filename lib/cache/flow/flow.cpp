@@ -260,6 +260,8 @@ struct Cache::Fill {
   bool registered = false;  // in the in-flight map: joinable by key
   UnixMillis request_time = 0;
   std::optional<http::TargetUri> invalidate_target;
+  std::string get_key;       // a POST's: where its response is stored if it answers a GET
+  bool post_as_get = false;  // the POST's response is stored as the GET answer
 
   Waiter first = 0;
   bool has_first = false;
@@ -369,6 +371,7 @@ FillId Cache::new_fill(const Txn& t, Entry stale, std::string_view fwd, Reason p
   f->pre = pre;
   f->request_time = now;
   f->invalidate_target = t.target;
+  if (t.method == "POST") f->get_key = t.get_key;
   f->first = t.id;
   f->has_first = true;
   if (keep_key) f->key = t.key;
@@ -566,8 +569,10 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
   std::string via = headers.combined("via");
   headers.set("Via", via.empty() ? "1.1 " + cfg_.via_name : via + ", 1.1 " + cfg_.via_name);
 
-  if (f.stale && status == 304 && policy::not_modified_selects(f.stale->headers, headers)) {
-    // RFC 9111 §4.3.3: freshen the stored response with the 304's fields and serve it.
+  if (f.stale && status == 304 && policy::not_modified_selects_validated(f.stale->headers, headers)) {
+    // RFC 9111 §4.3.3: freshen the stored response with the 304's fields and serve it. The
+    // conditional carried only this entry's validators (upstream_request drops the client's),
+    // so a 304 that repeats none of them still answers for this entry (§4.3.4).
     auto refreshed = std::make_shared<StoredResponse>(*f.stale);
     http::Headers merged = f.stale->headers;
     policy::update_stored_headers(merged, headers, f.policy);
@@ -599,8 +604,8 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
     return v;
   }
   if (f.stale && status == 304) {
-    // RFC 9111 §4.3.4: the 304 selects no stored response (its validators do not match ours), so
-    // it cannot complete this request: ask again, unconditionally.
+    // RFC 9111 §4.3.4: the 304 names another representation than the one we asked about, so it
+    // cannot complete this request: ask again, unconditionally.
     f.head_known = false;
     f.stale.reset();
     f.content_length = -1;
@@ -622,8 +627,17 @@ HeadVerdict Cache::on_head(FillId id, int status, http::Headers& headers, UnixMi
   }
   v.no_body = f.method == "HEAD" || status == 204 || status == 304 || (status >= 100 && status < 200);
   f.reason = f.pre;
+  if (f.key.empty() && !f.get_key.empty() && f.invalidate_target && cfg_.cache_enabled &&
+      policy::post_response_answers_get(status, headers, *f.invalidate_target) &&
+      policy::storability("GET", f.request_headers, status, headers, f.policy).storable) {
+    // RFC 9110 §9.3.3: the origin says this POST response is what a GET of the target returns.
+    // Written after this request's own §4.4 invalidation of the target (executed at the head).
+    f.key = f.get_key;
+    f.post_as_get = true;
+  }
   if (!f.key.empty() && cfg_.cache_enabled) {
-    auto verdict = policy::storability(f.method, f.request_headers, status, headers, f.policy);
+    auto verdict = policy::storability(f.post_as_get ? std::string_view("GET") : std::string_view(f.method),
+                                       f.request_headers, status, headers, f.policy);
     if (!verdict.storable) {
       f.reason = from_not_stored(verdict.reason);
     } else {
@@ -851,6 +865,29 @@ Delivery deliver(const StoredResponse& entry, std::string_view method, const htt
     }
   }
   return d;
+}
+
+std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
+                             std::string_view via_name) {
+  if (status < 102 || status > 199 || !client_http11) return {};
+  http::Headers fields = upstream_fields;
+  http::remove_hop_by_hop(fields);
+  std::string via = fields.combined("via");
+  std::string ours = "1.1 " + std::string(via_name);
+  fields.set("Via", via.empty() ? ours : via + ", " + ours);
+  std::string out = "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += http::reason_phrase(status);
+  out += "\r\n";
+  for (auto& h : fields.fields()) {
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
 }
 
 std::string serialize_stored_head(int status, const http::Headers& headers, std::size_t body_size) {

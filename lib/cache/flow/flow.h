@@ -123,6 +123,10 @@ struct Txn {
   bool rule_bypass = false;
   // Set for unsafe methods: a 2xx/3xx answer invalidates this target (§4.4).
   std::optional<http::TargetUri> target;
+  // A POST that is not looked up: the key a GET of `target` would use. A response the origin marks
+  // as the GET answer (RFC 9110 §9.3.3: explicit freshness, Content-Location = target) is stored
+  // there. Empty: never.
+  std::string get_key;
 
   Phase phase = Phase::start;
   Outcome outcome = Outcome::none;
@@ -277,6 +281,16 @@ Delivery deliver(const StoredResponse& entry, std::string_view method, const htt
 // The stored head: status line and fields, each CRLF-terminated, without Age (generated per
 // response, RFC 9111 §5.1) and with the Content-Length of the stored body.
 std::string serialize_stored_head(int status, const http::Headers& headers, std::size_t body_size);
+
+// RFC 9110 §15.2: the bytes that forward an upstream interim (1xx) response to the client, or ""
+// when it is not forwarded: never to an HTTP/1.0 client, never a 101 (we never ask the upstream
+// to switch protocols), never a 100 Continue: the proxy answers Expect: 100-continue itself,
+// reads the whole body and sends no Expect upstream, so an upstream 100 answers nothing the
+// client asked (a client that expected one already has ours; §15.2: a proxy need not forward a
+// 1xx it caused). Hop-by-hop fields are removed and our Via appended, as for a final response.
+// Interim responses are never stored, and none of their fields reaches the stored final response.
+std::string interim_response(int status, const http::Headers& upstream_fields, bool client_http11,
+                             std::string_view via_name);
 
 // RFC 9111 §4.4: is a request with this method written through and may it invalidate?
 bool is_unsafe(std::string_view method) noexcept;

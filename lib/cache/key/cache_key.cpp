@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "base/strings.h"
@@ -155,6 +156,38 @@ std::optional<std::string> field_value(const http::Headers& h, std::string_view 
   return normalize_value(h.combined(name));
 }
 
+// Accept-Encoding and Accept-Language as §4.1 lets a cache normalise them: a set of members, each
+// lower-cased with its whitespace removed and a default ";q=1" dropped, sorted, duplicates gone.
+// Their order carries no preference (RFC 9110 §12.4.2: q-values do), so "gzip, br" and "br,GZIP"
+// select the same variant instead of multiplying stored copies.
+bool is_token_set_field(std::string_view name) {
+  return iequals(name, "accept-encoding") || iequals(name, "accept-language");
+}
+
+std::string token_set_value(std::string_view combined) {
+  std::vector<std::string> members;
+  http::for_each_list_element(combined, [&](std::string_view member) {
+    std::string m;
+    for (char c : member)
+      if (c != ' ' && c != '\t') m += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (std::string_view q : {";q=1.000", ";q=1.00", ";q=1.0", ";q=1"}) {
+      if (m.size() > q.size() && m.ends_with(q)) {
+        m.resize(m.size() - q.size());
+        break;
+      }
+    }
+    if (!m.empty()) members.push_back(std::move(m));
+  });
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  std::string out;
+  for (auto& m : members) {
+    if (!out.empty()) out += ',';
+    out += m;
+  }
+  return out;
+}
+
 // First value of cookie `name` in the request's Cookie field(s) (RFC 6265 §4.2.1: "; "-separated
 // name=value pairs; names are case-sensitive).
 std::optional<std::string_view> cookie_value(const http::Headers& h, std::string_view name) {
@@ -292,7 +325,10 @@ std::optional<std::string> vary_key(const http::Headers& stored_response_headers
       if (!first) out += '\n';
       first = false;
       out += to_lower(member);
-      if (auto v = field_value(request_headers, member)) {
+      if (is_token_set_field(member) && request_headers.has(member)) {
+        out += '=';
+        append_escaped(out, token_set_value(request_headers.combined(member)));
+      } else if (auto v = field_value(request_headers, member)) {
         out += '=';
         append_escaped(out, *v);
       }

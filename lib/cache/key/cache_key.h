@@ -51,7 +51,9 @@ std::string normalized_url(const http::TargetUri& target, const KeyPolicy& polic
 // lower-cased, then '=' and the value when the request has the field, nothing when it does not
 // (absent only matches absent). Values are normalised as §4.1 allows: all field lines combined
 // with ", ", whitespace runs outside quoted strings collapsed to one SP, whitespace around commas
-// and at the ends removed. A request matches a stored response when both give the same string.
+// and at the ends removed. Accept-Encoding and Accept-Language are compared as sets of members,
+// case-insensitively, ignoring order, whitespace, duplicates and a default ";q=1". A request
+// matches a stored response when both give the same string.
 std::optional<std::string> vary_key(const http::Headers& stored_response_headers,
                                     const http::Headers& request_headers);
 

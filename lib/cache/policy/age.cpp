@@ -16,10 +16,12 @@ std::int64_t corrected_initial_age_ms(const http::Headers& response_headers, Uni
       apparent_age = std::max<std::int64_t>(0, response_time - *date_value);
   }
   std::int64_t age_value = 0;
-  // Several Age lines combine into a list, which is not a delta-seconds: invalid, ignored (§5.1).
-  if (response_headers.count("Age") == 1) {
-    if (auto age = http::parse_delta_seconds(trim_ows(*response_headers.find("Age"))))
-      age_value = seconds_to_millis(*age);
+  // §5.1: a list-based Age ("7200, 0" on one line, or several lines) counts by its first member;
+  // ignoring it instead would let an upstream cache's age vanish and serve a stale response fresh.
+  if (const std::string* age_field = response_headers.find("Age")) {
+    std::string_view first = *age_field;
+    if (auto comma = first.find(','); comma != std::string_view::npos) first = first.substr(0, comma);
+    if (auto age = http::parse_delta_seconds(trim_ows(first))) age_value = seconds_to_millis(*age);
   }
   const std::int64_t response_delay = std::max<std::int64_t>(0, response_time - request_time);
   const std::int64_t corrected_age_value = age_value + response_delay;

@@ -13,8 +13,8 @@ namespace cachefwd::cache::policy {
 //   corrected_age_value   = age_value + response_delay
 //   corrected_initial_age = max(apparent_age, corrected_age_value)
 // An absent or invalid Date contributes no apparent age; an absent or invalid Age (§5.1) counts as
-// 0. `request_time` is when the request was sent upstream, `response_time` when the response
-// header section arrived.
+// 0. A list-based Age (several members or lines) counts by its first member (§5.1). `request_time` is when
+// the request was sent upstream, `response_time` when the response header section arrived.
 std::int64_t corrected_initial_age_ms(const http::Headers& response_headers, UnixMillis request_time,
                                       UnixMillis response_time);
 

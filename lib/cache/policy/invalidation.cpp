@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/strings.h"
+#include "http/cache_control.h"
 
 namespace cachefwd::cache::policy {
 
@@ -132,6 +133,16 @@ std::vector<http::TargetUri> invalidation_targets(std::string_view method, int s
     if (t && t->url() != request_target.url()) out.push_back(std::move(*t));
   }
   return out;
+}
+
+bool post_response_answers_get(int status, const http::Headers& response_headers,
+                               const http::TargetUri& request_target) {
+  if (status != 200 && status != 203) return false;
+  if (response_headers.count("Content-Location") != 1) return false;
+  const http::CacheControl cc = http::parse_cache_control(response_headers);
+  if (!cc.max_age && !cc.s_maxage && !response_headers.has("Expires")) return false;
+  auto location = same_origin_location(request_target, *response_headers.find("Content-Location"));
+  return location && location->url() == request_target.url();
 }
 
 }  // namespace cachefwd::cache::policy

@@ -25,6 +25,13 @@ bool invalidates(std::string_view method, int status) noexcept;
 std::optional<http::TargetUri> same_origin_location(const http::TargetUri& request_target,
                                                     std::string_view location_or_content_location);
 
+// RFC 9110 §9.3.3, RFC 9111 §4: may a POST response be stored as the answer to a later GET of
+// the same target? Only a 200 or 203 with explicit freshness (max-age, s-maxage in a shared cache,
+// Expires) and a Content-Location that resolves to exactly the POST's target URI. Storability
+// (no-store, private, Set-Cookie, ...) is still for storability() to decide, as for a GET.
+bool post_response_answers_get(int status, const http::Headers& response_headers,
+                               const http::TargetUri& request_target);
+
 // Everything one response invalidates: empty when invalidates(method, status) is false; else the
 // request's target URI, then the same-origin Location and Content-Location targets (each field
 // read when present once; duplicates of the target are left out).

@@ -92,16 +92,22 @@ Storability storability(std::string_view method, const http::Headers& request_he
   if (!method_storable(method, cfg)) return refuse(NotStored::method);
   if (status == 206) return refuse(NotStored::partial);
 
-  const auto status_ttl = cfg.status_ttl_ms.find(status);
-  const bool operator_status = status_ttl != cfg.status_ttl_ms.end();
-  if (operator_status) {
-    if (status < 200 || status == 304 || status_ttl->second <= 0) return refuse(NotStored::status);
-  } else if (!default_cacheable_status(status) && !explicit_only_status(status)) {
-    return refuse(NotStored::status);
-  }
-
   const http::CacheControl req = http::parse_cache_control(request_headers);
   const http::CacheControl res = http::parse_cache_control(response_headers);
+  const bool has_s_maxage = cfg.shared && (res.s_maxage || res.invalid_s_maxage);
+  const bool explicit_freshness =
+      res.max_age || res.invalid_max_age || has_s_maxage || response_headers.has("Expires");
+
+  const auto status_ttl = cfg.status_ttl_ms.find(status);
+  const bool operator_status = status_ttl != cfg.status_ttl_ms.end();
+  if (status < 200 || status == 304) return refuse(NotStored::status);
+  if (operator_status) {
+    if (status_ttl->second <= 0) return refuse(NotStored::status);
+  } else if (!default_cacheable_status(status) && !explicit_only_status(status) && !explicit_freshness) {
+    // §3: any final status may be stored when the origin gave it a lifetime (§4.2.1); without
+    // one only the statuses RFC 9110 §15.1 calls heuristically cacheable are worth keeping.
+    return refuse(NotStored::status);
+  }
 
   // must-understand lifts no-store only for a status whose caching rules we implement
   // (§5.2.2.3); an operator-listed 5xx is not one of them.
@@ -110,7 +116,6 @@ Storability storability(std::string_view method, const http::Headers& request_he
     return refuse(NotStored::no_store);
   if (cfg.shared && (res.private_ || !res.private_fields.empty())) return refuse(NotStored::private_);
 
-  const bool has_s_maxage = cfg.shared && (res.s_maxage || res.invalid_s_maxage);
   if (cfg.shared && request_headers.has("Authorization") && !res.public_ && !has_s_maxage &&
       !res.must_revalidate)
     return refuse(NotStored::authorization);
@@ -119,11 +124,14 @@ Storability storability(std::string_view method, const http::Headers& request_he
   if (has_vary_star(response_headers)) return refuse(NotStored::vary_star);
 
   if (operator_status) return Storability{true, NotStored::none};
-  const bool explicit_freshness =
-      res.max_age || res.invalid_max_age || has_s_maxage || response_headers.has("Expires");
   if (explicit_freshness) return Storability{true, NotStored::none};
   if (explicit_only_status(status)) return refuse(NotStored::no_freshness);
   if (res.public_ || cfg.default_ttl_ms > 0) return Storability{true, NotStored::none};
+  // §5.2.2.4: no-cache allows storing, on condition of validation before every use; a validator
+  // is what makes that validation cheaper than fetching again.
+  if ((res.no_cache || !res.no_cache_fields.empty()) &&
+      (response_headers.has("ETag") || response_headers.has("Last-Modified")))
+    return Storability{true, NotStored::none};
   if (cfg.ttl_mode == PolicyConfig::TtlMode::clamp && cfg.min_ttl_ms > 0)
     return Storability{true, NotStored::none};
   if (cfg.heuristic) {

@@ -40,8 +40,10 @@ struct Storability {
 //    case-sensitive, RFC 9110 §9.1; no other method has cacheable responses, RFC 9110 §9.2.3, and
 //    unsafe ones are written through, RFC 9111 §4). POST is stored only when the operator lists
 //    it; its key must then carry a body digest (cache/key KeyPolicy::body_digest);
-//  - status: 206 -> partial; a status in cfg.status_ttl_ms (TTL > 0, final, not 304) is
-//    accepted; otherwise only default_cacheable_status() and explicit_only_status() -> status;
+//  - status: 206 -> partial; 1xx and 304 -> status; a status in cfg.status_ttl_ms is accepted
+//    when its TTL > 0 (refused otherwise); any other final status is accepted when the response
+//    has explicit freshness (max-age, s-maxage, Expires: the origin asked for it, §3, §4.2.1);
+//    without it only default_cacheable_status() and explicit_only_status() -> status;
 //  - no-store in the request (§5.2.1.5) or the response (§5.2.2.5); a response's no-store is
 //    ignored when it also carries must-understand and the status is one whose caching rules we
 //    implement (§5.2.2.3);
@@ -53,7 +55,8 @@ struct Storability {
 //    storing it would hand one client's cookie to every other client;
 //  - Vary: * (it can never match, §4.1);
 //  - no_freshness unless one of: a cfg.status_ttl_ms entry, max-age, s-maxage (shared), Expires
-//    (valid or not; an invalid one means already expired, §5.3), public, cfg.default_ttl_ms > 0,
+//    (valid or not; an invalid one means already expired, §5.3), public, no-cache with a
+//    validator (stored, revalidated before every use, §5.2.2.4), cfg.default_ttl_ms > 0,
 //    ttl_mode clamp with min_ttl_ms > 0, or the heuristic with a Last-Modified. The
 //    404/405/410/414/501 group, unless listed in status_ttl_ms, accepts only max-age, s-maxage and
 //    Expires.

@@ -182,6 +182,17 @@ bool not_modified_selects(const http::Headers& stored, const http::Headers& resp
   return !stored.has("ETag") && !stored.has("Last-Modified");
 }
 
+bool not_modified_selects_validated(const http::Headers& stored, const http::Headers& resp_304) {
+  const auto new_etag = etag_of(resp_304);
+  if (!new_etag && resp_304.has("ETag")) return false;
+  const auto old_etag = etag_of(stored);
+  if (new_etag && old_etag) return http::weak_match(*new_etag, *old_etag);
+  const auto new_lm = date_field(resp_304, "Last-Modified");
+  const auto old_lm = date_field(stored, "Last-Modified");
+  if (new_lm && old_lm) return *new_lm == *old_lm;
+  return true;
+}
+
 bool head_response_freshens(const http::Headers& stored, const http::Headers& head_response,
                             std::uint64_t stored_body_size) {
   bool any = false;

@@ -82,6 +82,17 @@ void update_stored_headers(http::Headers& stored, const http::Headers& fresh_res
 // made the request) the cache has to fetch the full response.
 bool not_modified_selects(const http::Headers& stored, const http::Headers& resp_304);
 
+// §4.3.4 for a 304 answering a conditional request the cache itself made from `stored`'s
+// validators alone (the client's own preconditions removed): the request named one stored
+// response, so the 304 selects it unless it carries a validator that contradicts it:
+//  - an ETag that is not a valid entity-tag;
+//  - an ETag, when `stored` has one too, that does not match it weakly (the origin compared our
+//    If-None-Match weakly, RFC 9110 §13.1.2);
+//  - otherwise a Last-Modified, when `stored` has one too, that differs from it.
+// A 304 that repeats no validator, or only one `stored` lacks, selects `stored`: in practice
+// origins send 304s without validators, and fetching again would only repeat the request.
+bool not_modified_selects_validated(const http::Headers& stored, const http::Headers& resp_304);
+
 // §4.3.5: after a 200 response to a HEAD request the cache made, may a stored GET response be
 // updated from it (update_stored_headers)? True when the HEAD response carries at least one
 // validator, every validator it carries (ETag, Last-Modified) has the same value in the stored

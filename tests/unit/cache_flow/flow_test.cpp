@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "cache/key/cache_key.h"
 #include "cache/store/eviction_policy.h"
 #include "http/http_date.h"
@@ -62,6 +64,15 @@ struct Harness {
     ASSERT_EQ(a.kind, Action::Kind::fetch);
     respond(a.fill, 200, std::move(h), std::move(body), now);
     cache->finish(a.fill);
+  }
+
+  // The body a new request at `now` is served from the store, or why it is not served.
+  std::string served_body(UnixMillis now) {
+    auto r = req();
+    auto a = cache->begin(r->t, now);
+    if (a.kind != Action::Kind::serve)
+      return "(not served: action " + std::to_string(static_cast<int>(a.kind)) + ")";
+    return *a.entry->body;
   }
 };
 
@@ -143,6 +154,46 @@ TEST(CacheFlow, A304ThatSelectsNothingIsFetchedAgainUnconditionally) {
   EXPECT_EQ(h.cache->stream_outcome(a.fill, r->t.id, why), Outcome::expired);
 }
 
+TEST(CacheFlow, A304WithoutValidatorsRefreshesTheResponseWeValidated) {
+  // RFC 9111 §4.3.4: our conditional named one stored response; a 304 that repeats no validator
+  // still answers for it (no second, unconditional request). ETag, Last-Modified and a Vary'd
+  // variant alike, and must-revalidate on the stored response.
+  struct Case {
+    const char* name;
+    std::initializer_list<std::pair<std::string, std::string>> fields;
+    http::Headers request;
+  };
+  const std::string lm = http::format_http_date(kT0 - 86'400'000);
+  for (const Case& c :
+       {Case{"etag", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=1, must-revalidate"}}, {}},
+        Case{"weak etag", {{"ETag", "W/\"v1\""}, {"Cache-Control", "max-age=1"}}, {}},
+        Case{"last-modified", {{"Last-Modified", lm}, {"Cache-Control", "max-age=1"}}, {}},
+        Case{"vary",
+             {{"ETag", "\"fr\""}, {"Vary", "Accept-Language"}, {"Cache-Control", "max-age=1"}},
+             http::Headers{{"Accept-Language", "fr"}}}}) {
+    Harness h;
+    {
+      auto r = h.req("GET", c.request);
+      auto a = h.cache->begin(r->t, kT0);
+      ASSERT_EQ(a.kind, Action::Kind::fetch) << c.name;
+      h.respond(a.fill, 200, dated(kT0, c.fields), "hello", kT0);
+      h.cache->finish(a.fill);
+    }
+    auto r = h.req("GET", c.request);
+    auto a = h.cache->begin(r->t, kT0 + 5000);
+    ASSERT_EQ(a.kind, Action::Kind::fetch) << c.name;
+    ASSERT_NE(a.entry, nullptr) << c.name;
+    auto hd = dated(kT0 + 5000, {{"Cache-Control", "max-age=60"}});
+    auto v = h.cache->on_head(a.fill, 304, hd, kT0 + 5000);
+    ASSERT_EQ(v.kind, HeadVerdict::Kind::serve_entry) << c.name;
+    EXPECT_EQ(v.outcome, Outcome::revalidated) << c.name;
+    EXPECT_EQ(*v.entry->body, "hello") << c.name;
+    h.cache->finish(a.fill);
+    auto r2 = h.req("GET", c.request);
+    EXPECT_EQ(h.cache->begin(r2->t, kT0 + 6000).kind, Action::Kind::serve) << c.name;
+  }
+}
+
 TEST(CacheFlow, WithoutValidatorsAnExpiredEntryIsReplaced) {
   Harness h;
   h.fill(dated(kT0, {{"Cache-Control", "max-age=1"}}), kT0);
@@ -152,10 +203,7 @@ TEST(CacheFlow, WithoutValidatorsAnExpiredEntryIsReplaced) {
   h.respond(a.fill, 200, dated(kT0 + 2100, {{"Cache-Control", "max-age=1"}}), "v2", kT0 + 2100);
   EXPECT_EQ(h.cache->stream_cache_status(a.fill, r->t.id), "cachefwd; fwd=stale; fwd-status=200; stored");
   h.cache->finish(a.fill);
-  auto r2 = h.req();
-  auto b = h.cache->begin(r2->t, kT0 + 2200);
-  ASSERT_EQ(b.kind, Action::Kind::serve);
-  EXPECT_EQ(*b.entry->body, "v2");
+  EXPECT_EQ(h.served_body(kT0 + 2200), "v2");
 }
 
 TEST(CacheFlow, StaleWhileRevalidateServesAndRefreshesOnce) {
@@ -177,10 +225,7 @@ TEST(CacheFlow, StaleWhileRevalidateServesAndRefreshesOnce) {
   EXPECT_FALSE(h.cache->leave(a.fill, 12345));
   h.respond(a.fill, 200, dated(kT0 + 2700, {{"Cache-Control", "max-age=60"}}), "fresh", kT0 + 2700);
   h.cache->finish(a.fill);
-  auto r3 = h.req();
-  auto c = h.cache->begin(r3->t, kT0 + 3000);
-  ASSERT_EQ(c.kind, Action::Kind::serve);
-  EXPECT_EQ(*c.entry->body, "fresh");
+  EXPECT_EQ(h.served_body(kT0 + 3000), "fresh");
   // Past the window: validated in the foreground.
   Harness h2;
   h2.fill(dated(kT0, {{"Cache-Control", "max-age=1, stale-while-revalidate=5"}}), kT0);
@@ -534,6 +579,112 @@ TEST(CacheFlow, AgeAndDateFromTheUpstreamCountTowardsFreshness) {
   EXPECT_EQ(h.cache->begin(r2->t, kT0 + 10'000).kind, Action::Kind::fetch);
 }
 
+TEST(CacheFlow, AListBasedAgeCountsByItsFirstValue) {
+  // RFC 9111 §5.1: Age 7200 of max-age=3600 is stale, whether it comes as "7200, 0" or as two lines.
+  for (bool two_lines : {false, true}) {
+    Harness h;
+    auto hd = dated(kT0, {{"Cache-Control", "max-age=3600"}});
+    if (two_lines) {
+      hd.add("Age", "7200");
+      hd.add("Age", "0");
+    } else {
+      hd.add("Age", "7200, 0");
+    }
+    h.fill(std::move(hd), kT0);
+    auto r = h.req();
+    EXPECT_EQ(h.cache->begin(r->t, kT0 + 1).kind, Action::Kind::fetch) << two_lines;
+  }
+}
+
+TEST(CacheFlow, AnyFinalStatusWithExplicitFreshnessIsServedForExactlyThatLifetime) {
+  // RFC 9111 §3, §4.2.1: the origin asked for it; this is not the operator's negative caching.
+  for (int status : {302, 303, 307, 400, 404, 500, 502, 503, 504, 299, 499, 599}) {
+    Harness h;
+    h.policy.default_ttl_ms = 3'600'000;  // --ttl does not stretch an explicit lifetime
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, kT0);
+    auto v = h.respond(a.fill, status, dated(kT0, {{"Cache-Control", "max-age=10"}}), "x", kT0);
+    EXPECT_TRUE(v.storing) << status;
+    h.cache->finish(a.fill);
+    auto r2 = h.req();
+    auto b = h.cache->begin(r2->t, kT0 + 9'999);
+    ASSERT_EQ(b.kind, Action::Kind::serve) << status;
+    EXPECT_EQ(b.entry->status, status);
+    auto r3 = h.req();
+    EXPECT_EQ(h.cache->begin(r3->t, kT0 + 10'000).kind, Action::Kind::fetch) << status;
+  }
+  // Without explicit freshness --ttl fills in for 200 only, not for a 302 or a 503.
+  for (int status : {302, 503}) {
+    Harness h;
+    h.policy.default_ttl_ms = 3'600'000;
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, kT0);
+    EXPECT_FALSE(h.respond(a.fill, status, dated(kT0, {}), "x", kT0).storing) << status;
+  }
+}
+
+TEST(CacheFlow, NoCacheResponsesAreStoredAndRevalidatedOnEveryUse) {
+  // RFC 9111 §5.2.2.4: stored, never served without a successful validation, conditional on the
+  // stored ETag; each 304 serves the stored body.
+  Harness h;
+  h.fill(dated(kT0, {{"Cache-Control", "no-cache"}, {"ETag", "\"nc\""}}), kT0, "kept body");
+  for (UnixMillis at : {kT0 + 1, kT0 + 2}) {
+    auto r = h.req();
+    auto a = h.cache->begin(r->t, at);
+    ASSERT_EQ(a.kind, Action::Kind::fetch);
+    ASSERT_NE(a.entry, nullptr) << "conditional on the stored response";
+    auto hd = dated(at, {{"ETag", "\"nc\""}, {"Cache-Control", "no-cache"}});
+    auto v = h.cache->on_head(a.fill, 304, hd, at);
+    ASSERT_EQ(v.kind, HeadVerdict::Kind::serve_entry);
+    EXPECT_EQ(*v.entry->body, "kept body");
+    EXPECT_EQ(v.outcome, Outcome::revalidated);
+    h.cache->finish(a.fill);
+  }
+}
+
+TEST(CacheFlow, InterimResponsesAreForwardedAsTheyAreWithOurVia) {
+  // RFC 9110 §15.2: 1xx responses go to the client before the final one, hop-by-hop fields out.
+  http::Headers hints{{"Link", "</s.css>; rel=preload"}, {"Connection", "X-Hop"}, {"X-Hop", "1"}};
+  EXPECT_EQ(interim_response(103, hints, true, "cachefwd"),
+            "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\nVia: 1.1 cachefwd\r\n\r\n");
+  EXPECT_EQ(interim_response(102, {}, true, "p"), "HTTP/1.1 102 Processing\r\nVia: 1.1 p\r\n\r\n");
+  // Never to an HTTP/1.0 client, never a 101, never the upstream's 100 Continue (we answer Expect).
+  EXPECT_EQ(interim_response(103, hints, false, "cachefwd"), "");
+  EXPECT_EQ(interim_response(101, {}, true, "cachefwd"), "");
+  EXPECT_EQ(interim_response(100, {}, true, "cachefwd"), "");
+  EXPECT_EQ(interim_response(200, {}, true, "p"), "");
+}
+
+TEST(CacheFlow, APostResponseWithContentLocationOfItsTargetAnswersALaterGet) {
+  // RFC 9110 §9.3.3, RFC 9111 §4: stored under the GET key, after the POST's own invalidation.
+  for (bool same_location : {true, false}) {
+    Harness h;
+    h.fill(dated(kT0, {{"Cache-Control", "max-age=60"}}), kT0, "old get");
+    auto p = h.req("POST");
+    p->t.get_key = key::build_key("GET", h.target, p->headers, {}, {});
+    auto a = h.cache->begin(p->t, kT0 + 1);
+    ASSERT_EQ(a.kind, Action::Kind::fetch);
+    auto hd = dated(kT0 + 1, {{"Cache-Control", "max-age=60"},
+                              {"Content-Location", same_location ? "/a" : "/elsewhere"},
+                              {"Content-Length", "6"}});
+    auto v = h.cache->on_head(a.fill, 200, hd, kT0 + 1);
+    ASSERT_EQ(v.invalidate.size(), same_location ? 1u : 2u);
+    EXPECT_EQ(v.storing, same_location);
+    for (auto& t : v.invalidate) h.cache->purge_url(t, std::array{key::KeyPolicy{}});
+    h.cache->on_body(a.fill, 6);
+    h.cache->on_complete(a.fill, "posted", kT0 + 1);
+    h.cache->finish(a.fill);
+    auto g = h.req();
+    auto b = h.cache->begin(g->t, kT0 + 2);
+    if (same_location) {
+      ASSERT_EQ(b.kind, Action::Kind::serve);
+      EXPECT_EQ(*b.entry->body, "posted");
+    } else {
+      EXPECT_EQ(b.kind, Action::Kind::fetch) << "invalidated, and not replaced";
+    }
+  }
+}
+
 // Moved from the end-to-end suites, where each slept 2.1 s past a one-second lifetime.
 
 TEST(CacheFlow, TtlAppliesOnlyWithoutOriginFreshnessAndExpires) {
@@ -597,10 +748,7 @@ TEST(CacheFlow, AChangedResourceReplacesTheEntry) {
                      "v2", kT0 + 2100);
   EXPECT_EQ(v.kind, HeadVerdict::Kind::stream);
   h.cache->finish(a.fill);
-  auto r2 = h.req();
-  auto b = h.cache->begin(r2->t, kT0 + 2200);
-  ASSERT_EQ(b.kind, Action::Kind::serve);
-  EXPECT_EQ(*b.entry->body, "v2");
+  EXPECT_EQ(h.served_body(kT0 + 2200), "v2");
 }
 
 TEST(CacheFlow, MustRevalidateForbidsStaleIfErrorEvenTheOperators) {

@@ -315,6 +315,27 @@ TEST(VaryKey, SelectingValuesInVaryOrder) {
                           {{"Accept-Encoding", "gzip"}, {"Accept-Language", "de"}}));
 }
 
+// §4.1 normalisation: Accept-Encoding and Accept-Language are sets of members, so the same set in
+// another order, case or spacing selects the same variant; another set or q-value does not.
+TEST(VaryKey, AcceptEncodingAndAcceptLanguageAreTokenSets) {
+  const http::Headers res{{"Vary", "Accept-Encoding, Accept-Language"}};
+  auto k = vary_key(res, {{"Accept-Encoding", "gzip, deflate, br"}, {"Accept-Language", "en-US, fr;q=0.5"}});
+  ASSERT_TRUE(k);
+  for (const http::Headers& same :
+       {http::Headers{{"Accept-Encoding", "br,GZIP ,  deflate"}, {"Accept-Language", "FR; q=0.5,en-us"}},
+        http::Headers{{"Accept-Encoding", "deflate"},
+                      {"Accept-Encoding", "br, gzip, gzip"},
+                      {"Accept-Language", "en-US;q=1.0, fr;q=0.5"}}})
+    EXPECT_EQ(*k, *vary_key(res, same));
+  EXPECT_NE(*k, *vary_key(res, {{"Accept-Encoding", "gzip, br"}, {"Accept-Language", "en-US, fr;q=0.5"}}));
+  EXPECT_NE(
+      *k, *vary_key(res, {{"Accept-Encoding", "gzip, deflate, br"}, {"Accept-Language", "en-US, fr;q=0.8"}}));
+  // Absent still only matches absent; other fields are compared as before (order matters).
+  EXPECT_NE(*vary_key(res, kNoHeaders), *vary_key(res, {{"Accept-Encoding", ""}}));
+  const http::Headers accept{{"Vary", "Accept"}};
+  EXPECT_NE(*vary_key(accept, {{"Accept", "a/b, c/d"}}), *vary_key(accept, {{"Accept", "c/d, a/b"}}));
+}
+
 // "If (after any normalization that might take place) a header field is absent from a request, it
 // can only match another request if it is also absent there."
 TEST(VaryKey, AbsentOnlyMatchesAbsent) {

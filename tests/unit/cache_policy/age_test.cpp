@@ -46,12 +46,19 @@ TEST(Age, TheLargerOfApparentAndCorrectedAge) {
 
 // §5.1: an invalid Age is ignored.
 TEST(Age, InvalidAgeIgnored) {
-  for (const char* bad : {"-5", "abc", "1.5", "", "10, 20"}) {
+  for (const char* bad : {"-5", "abc", "1.5", "", "x, 20"}) {
     http::Headers h{{"Age", bad}};
     EXPECT_EQ(corrected_initial_age_ms(h, kT, kT + 5), 5) << bad;
   }
-  http::Headers two{{"Age", "10"}, {"Age", "20"}};
-  EXPECT_EQ(corrected_initial_age_ms(two, kT, kT + 5), 5);
+}
+
+// §5.1: "a cache encountering a message with a list-based Age field value SHOULD use the first
+// member of the field value, discarding subsequent ones".
+TEST(Age, ListBasedAgeCountsByItsFirstMember) {
+  http::Headers one_line{{"Age", "7200, 0"}};
+  EXPECT_EQ(corrected_initial_age_ms(one_line, kT, kT + 5), 7'200'005);
+  http::Headers two_lines{{"Age", "7200"}, {"Age", "0"}};
+  EXPECT_EQ(corrected_initial_age_ms(two_lines, kT, kT + 5), 7'200'005);
 }
 
 TEST(Age, AgeWithSurroundingWhitespace) {

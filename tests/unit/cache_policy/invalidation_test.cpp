@@ -139,5 +139,26 @@ TEST(InvalidationTargets, NothingForSafeMethodsOrErrors) {
   EXPECT_EQ(invalidation_targets("DELETE", 204, target, {}).size(), 1u);
 }
 
+// RFC 9110 §9.3.3: a POST response answers a later GET only with explicit freshness and a
+// Content-Location that is the POST's own target.
+TEST(PostResponseAnswersGet, ContentLocationEqualToTheTargetAndExplicitFreshness) {
+  const auto target = uri("http://example.com/a/b?x=1");
+  const http::Headers fresh_here{{"Cache-Control", "max-age=60"}, {"Content-Location", "/a/b?x=1"}};
+  EXPECT_TRUE(post_response_answers_get(200, fresh_here, target));
+  EXPECT_TRUE(post_response_answers_get(203, fresh_here, target));
+  EXPECT_TRUE(post_response_answers_get(
+      200, {{"Expires", "Thu, 01 Jan 2099 00:00:00 GMT"}, {"Content-Location", "http://example.com/a/b?x=1"}},
+      target));
+  EXPECT_TRUE(post_response_answers_get(200, {{"Cache-Control", "s-maxage=5"}, {"Content-Location", "b?x=1"}},
+                                        target));
+  EXPECT_FALSE(post_response_answers_get(201, fresh_here, target));
+  EXPECT_FALSE(post_response_answers_get(200, {{"Content-Location", "/a/b?x=1"}}, target));
+  EXPECT_FALSE(post_response_answers_get(200, {{"Cache-Control", "max-age=60"}}, target));
+  EXPECT_FALSE(post_response_answers_get(200, {{"Cache-Control", "max-age=60"}, {"Content-Location", "/a/b"}},
+                                         target));
+  EXPECT_FALSE(post_response_answers_get(
+      200, {{"Cache-Control", "max-age=60"}, {"Content-Location", "http://other.example/a/b?x=1"}}, target));
+}
+
 }  // namespace
 }  // namespace cachefwd::cache::policy

@@ -33,11 +33,30 @@ TEST(Storability, Method) {
     expect_refused(store(200, kMaxAge, kNoHeaders, m), NotStored::method);
 }
 
-// §3: final status only; statuses we do not implement are not stored.
+// §3: any final status with explicit freshness is stored (the origin asked for it); without it
+// only the heuristically cacheable statuses may be, and never interim responses or 304.
 TEST(Storability, Status) {
-  for (int s : {100, 101, 103, 201, 202, 302, 303, 304, 307, 400, 401, 403, 500, 502, 503, 504})
-    expect_refused(store(s, kMaxAge), NotStored::status);
+  for (int s : {100, 101, 103, 304}) expect_refused(store(s, kMaxAge), NotStored::status);
   for (int s : {200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501}) expect_stored(store(s, kMaxAge));
+  const http::Headers s_maxage{{"Cache-Control", "s-maxage=60"}};
+  const http::Headers expires{{"Expires", "Thu, 01 Jan 2099 00:00:00 GMT"}};
+  for (int s : {201, 202, 302, 303, 307, 400, 401, 403, 500, 502, 503, 504, 299, 499, 599}) {
+    expect_stored(store(s, kMaxAge));
+    expect_stored(store(s, s_maxage));
+    expect_stored(store(s, expires));
+    expect_refused(store(s, {{"Cache-Control", "public"}}), NotStored::status);
+    expect_refused(store(s, kNoHeaders), NotStored::status);
+  }
+}
+
+// --ttl fills in a lifetime for the default-cacheable statuses only: it never makes a 302 or a
+// 503 storable by itself (negative caching stays --cache-status's).
+TEST(Storability, TtlDoesNotMakeOtherStatusesStorable) {
+  PolicyConfig cfg;
+  cfg.default_ttl_ms = 60'000;
+  for (int s : {302, 307, 500, 503, 599})
+    expect_refused(store(s, kNoHeaders, kNoHeaders, "GET", cfg), NotStored::status);
+  expect_stored(store(200, kNoHeaders, kNoHeaders, "GET", cfg));
 }
 
 TEST(Storability, PartialContentNotStored) { expect_refused(store(206, kMaxAge), NotStored::partial); }
@@ -54,10 +73,22 @@ TEST(Storability, NoStore) {
 TEST(Storability, MustUnderstandOverridesNoStoreForUnderstoodStatus) {
   expect_stored(store(200, {{"Cache-Control", "max-age=60, must-understand, no-store"}}));
   // ... but not for a status we do not implement.
-  expect_refused(store(299, {{"Cache-Control", "max-age=60, must-understand, no-store"}}), NotStored::status);
+  expect_refused(store(299, {{"Cache-Control", "max-age=60, must-understand, no-store"}}),
+                 NotStored::no_store);
   // ... and not the request's no-store.
   expect_refused(store(200, {{"Cache-Control", "max-age=60, must-understand, no-store"}},
                        {{"Cache-Control", "no-store"}}),
+                 NotStored::no_store);
+}
+
+// §5.2.2.4: no-cache means "store, but validate before every use"; worth it with a validator.
+TEST(Storability, NoCacheWithAValidatorIsStored) {
+  expect_stored(store(200, {{"Cache-Control", "no-cache"}, {"ETag", "\"a\""}}));
+  expect_stored(
+      store(200, {{"Cache-Control", "no-cache"}, {"Last-Modified", "Sat, 29 Oct 1994 19:43:31 GMT"}}));
+  expect_stored(store(200, {{"Cache-Control", "no-cache=\"X-A\""}, {"ETag", "\"a\""}}));
+  expect_refused(store(200, {{"Cache-Control", "no-cache"}}), NotStored::no_freshness);
+  expect_refused(store(200, {{"Cache-Control", "no-cache, no-store"}, {"ETag", "\"a\""}}),
                  NotStored::no_store);
 }
 

@@ -150,8 +150,9 @@ TEST(StatusTtl, ListedErrorStatusesAreStorable) {
     const Storability v = store(cfg, s, {});
     EXPECT_TRUE(v.storable) << s << " " << to_string(v.reason);
   }
-  // Not listed: refused as before.
-  EXPECT_EQ(store(cfg, 504, {{"Cache-Control", "max-age=60"}}).reason, NotStored::status);
+  // Not listed: only the origin's explicit freshness makes it storable (§3).
+  EXPECT_EQ(store(cfg, 504, {}).reason, NotStored::status);
+  EXPECT_TRUE(store(cfg, 504, {{"Cache-Control", "max-age=60"}}).storable);
   // A TTL of 0 means never store, even when the origin gives freshness.
   EXPECT_EQ(store(cfg, 503, {{"Cache-Control", "max-age=60"}}).reason, NotStored::status);
 }

@@ -217,6 +217,23 @@ TEST(NotModifiedSelects, StrongValidator) {
   EXPECT_FALSE(not_modified_selects(kNone, {{"ETag", "\"v1\""}}));
 }
 
+// A 304 to our own conditional (only the stored response's validators sent): it selects what we
+// validated unless a validator in it contradicts that response.
+TEST(NotModifiedSelects, OurOwnConditionalIsAnsweredUnlessContradicted) {
+  const http::Headers both{{"ETag", "\"v1\""}, {"Last-Modified", kLm}};
+  EXPECT_TRUE(not_modified_selects_validated(both, kNone));
+  EXPECT_TRUE(not_modified_selects_validated({{"Last-Modified", kLm}}, kNone));
+  EXPECT_TRUE(not_modified_selects_validated(both, {{"ETag", "W/\"v1\""}}));
+  EXPECT_TRUE(not_modified_selects_validated({{"ETag", "W/\"v1\""}}, {{"ETag", "\"v1\""}}));
+  EXPECT_TRUE(not_modified_selects_validated(both, {{"Last-Modified", kLm}}));
+  EXPECT_TRUE(not_modified_selects_validated({{"Last-Modified", kLm}}, {{"ETag", "\"v9\""}}));
+  EXPECT_FALSE(not_modified_selects_validated(both, {{"ETag", "\"v2\""}}));
+  EXPECT_FALSE(not_modified_selects_validated(both, {{"ETag", "not-a-tag"}}));
+  EXPECT_FALSE(not_modified_selects_validated({{"Last-Modified", kLm}}, {{"Last-Modified", kDate}}));
+  // The plain §4.3.4 selection refuses a 304 without validators for a response that has some.
+  EXPECT_FALSE(not_modified_selects(both, kNone));
+}
+
 TEST(NotModifiedSelects, StrongLastModifiedWithoutStoredETag) {
   // Date 60 s or more after Last-Modified: the date is a strong validator (RFC 9110 §8.8.2.2).
   EXPECT_TRUE(not_modified_selects({{"Last-Modified", kLm}, {"Date", kDate}},

@@ -77,7 +77,8 @@ TEST(HttpSimulator, WhatASharedCacheMustNotStore) {
               Outcome::not_stored);
     // Negative caching is opt-in: a 404 without explicit freshness gets no --ttl lifetime.
     EXPECT_EQ(s.access(get("http://a/404", kT0 + i, {}, 404)), Outcome::not_stored);
-    EXPECT_EQ(s.access(get("http://a/500", kT0 + i, {{"Cache-Control", "max-age=60"}}, 500)), Outcome::not_stored);
+    // --ttl (60 s here) does not make a 500 storable: only the origin's own freshness does.
+    EXPECT_EQ(s.access(get("http://a/500", kT0 + i, {}, 500)), Outcome::not_stored);
   }
   const auto& ns = s.counters().not_stored;
   EXPECT_EQ(ns.at("no-store"), 2u);
@@ -88,6 +89,9 @@ TEST(HttpSimulator, WhatASharedCacheMustNotStore) {
   // A 404 with explicit freshness is stored (RFC 9110 §15.1: heuristically cacheable status).
   EXPECT_EQ(s.access(get("http://a/404b", kT0, {{"Cache-Control", "max-age=60"}}, 404)), Outcome::miss);
   EXPECT_EQ(s.access(get("http://a/404b", kT0 + 1, {{"Cache-Control", "max-age=60"}}, 404)), Outcome::hit);
+  // So is any final status with explicit freshness (RFC 9111 §3): the origin asked for it.
+  EXPECT_EQ(s.access(get("http://a/500b", kT0, {{"Cache-Control", "max-age=60"}}, 500)), Outcome::miss);
+  EXPECT_EQ(s.access(get("http://a/500b", kT0 + 1, {{"Cache-Control", "max-age=60"}}, 500)), Outcome::hit);
 }
 
 TEST(HttpSimulator, LogsWithoutHeadersDependOnTheConfiguredTtl) {
