@@ -36,8 +36,9 @@ void ConnectTunnel::shutdown_remote(Remote* r) {
     delete req;
 }
 
-ConnectTunnel::ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port)
-    : conn_(conn), host_(std::move(host)), port_(port) {}
+ConnectTunnel::ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port,
+                             std::function<bool(const sockaddr*)> dest_check)
+    : conn_(conn), host_(std::move(host)), port_(port), dest_check_(std::move(dest_check)) {}
 
 ConnectTunnel::~ConnectTunnel() { close(); }
 
@@ -75,7 +76,7 @@ void ConnectTunnel::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res
     self->fail(502, fmt::format("cannot resolve {}: {}", self->host_, uv_strerror(status)));
     return;
   }
-  if (const auto& check = self->conn_.destination_check(); check && !check(res->ai_addr)) {
+  if (const auto& check = self->dest_check_; check && !check(res->ai_addr)) {
     uv_freeaddrinfo(res);
     self->fail(403, fmt::format("destination {} not allowed (--allow-dest / --deny-dest)", self->host_));
     return;
@@ -130,7 +131,7 @@ void ConnectTunnel::on_remote_read(uv_stream_t* s, ssize_t nread, const uv_buf_t
       return;
     }
     // The remote finished: flush what it sent, then half-close towards the client.
-    self->conn_.response_done(true);
+    self->conn_.tunnel_done();
     return;
   }
   self->last_activity_ = uv_now(self->conn_.server().loop());

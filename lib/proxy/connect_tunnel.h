@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,9 @@ class ClientConnection;
 // A body source for its client connection: proceed() resumes reading the remote, stop() closes.
 class ConnectTunnel final : public BodySource {
  public:
-  ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port);
+  // `dest_check` guards the resolved address (--allow-dest / --deny-dest), when set.
+  ConnectTunnel(ClientConnection& conn, std::string host, std::uint16_t port,
+                std::function<bool(const sockaddr*)> dest_check);
   ~ConnectTunnel() override;
   void proceed() override { on_client_drained(); }
   void stop() override { close(); }
@@ -42,6 +45,7 @@ class ConnectTunnel final : public BodySource {
   ClientConnection& conn_;
   std::string host_;
   std::uint16_t port_;
+  std::function<bool(const sockaddr*)> dest_check_;
   Remote* remote_ = nullptr;  // freed by its own close callback
   // Connect deadline until established, then the idle timeout; freed by its close callback.
   uv_timer_t* timer_ = nullptr;

@@ -7,6 +7,7 @@
 #include "http/status.h"
 #include "proxy/client_connection.h"
 #include "proxy/server.h"
+#include "proxy/transaction.h"
 #include "proxy/wall_clock.h"
 
 namespace cachefwd::proxy {
@@ -88,11 +89,11 @@ void UpstreamExchange::start(upstream::FetchRequest request, bool arm_timer) {
   if (!fetch_) on_error(upstream::FetchError::protocol, "could not start the upstream transfer");
 }
 
-Subscription* UpstreamExchange::subscribe(ClientConnection* conn, flow::Waiter waiter, bool head_only,
+Subscription* UpstreamExchange::subscribe(Transaction* txn, flow::Waiter waiter, bool head_only,
                                           bool first) {
   auto sub = std::make_unique<Subscription>();
   sub->exchange = this;
-  sub->conn = conn;
+  sub->txn = txn;
   sub->waiter = waiter;
   sub->first = first;
   sub->head_only = head_only;
@@ -105,7 +106,7 @@ Subscription* UpstreamExchange::subscribe(ClientConnection* conn, flow::Waiter w
 
 void UpstreamExchange::unsubscribe(Subscription* sub) {
   sub->finished = true;
-  sub->conn = nullptr;
+  sub->txn = nullptr;
   // Nobody waits any more: stop the transfer, unless it refreshes the cache in the background.
   if (server_.flow().leave(fill_, sub->waiter) && !fetch_done_) end_transfer();
   trim_buffer();
@@ -120,11 +121,11 @@ void UpstreamExchange::on_coalesce_timeout(uv_timer_t* t) {
 void UpstreamExchange::release(const std::vector<flow::Waiter>& waiters, flow::Reason why) {
   for (auto w : waiters) {
     for (auto& s : subs_) {
-      if (s->waiter != w || s->finished || !s->conn) continue;
-      ClientConnection* conn = s->conn;
+      if (s->waiter != w || s->finished || !s->txn) continue;
+      Transaction* txn = s->txn;
       s->finished = true;
-      s->conn = nullptr;
-      conn->restart_uncoalesced(why);
+      s->txn = nullptr;
+      txn->restart_uncoalesced(why);
     }
   }
 }
@@ -132,11 +133,11 @@ void UpstreamExchange::release(const std::vector<flow::Waiter>& waiters, flow::R
 void UpstreamExchange::serve_entry_to_all(const std::shared_ptr<const cache::StoredResponse>& entry,
                                           std::string_view cache_status, flow::Outcome outcome) {
   for (auto& s : subs_) {
-    if (s->finished || !s->conn) continue;
-    ClientConnection* conn = s->conn;
+    if (s->finished || !s->txn) continue;
+    Transaction* txn = s->txn;
     s->finished = true;
-    s->conn = nullptr;
-    conn->serve_entry(entry, cache_status, outcome);
+    s->txn = nullptr;
+    txn->serve_entry(entry, cache_status, outcome);
   }
 }
 
@@ -154,10 +155,10 @@ void UpstreamExchange::on_interim(int status, http::Headers headers) {
   // Only the request that went upstream gets the interim responses: a joiner's request was never
   // sent, so nothing was interim about it.
   for (auto& s : subs_) {
-    if (!s->first || s->finished || !s->conn || s->head_sent) continue;
+    if (!s->first || s->finished || !s->txn || s->head_sent) continue;
     std::string bytes =
-        flow::interim_response(status, headers, !s->conn->request_http10(), server_.flow().config().via_name);
-    if (!bytes.empty()) s->conn->write({bytes});
+        flow::interim_response(status, headers, !s->txn->request_http10(), server_.flow().config().via_name);
+    if (!bytes.empty()) s->txn->write({bytes});
   }
 }
 
@@ -220,7 +221,7 @@ void UpstreamExchange::on_response_head(int status, http::Headers headers) {
 }
 
 void UpstreamExchange::send_head(Subscription& sub) {
-  ClientConnection& conn = *sub.conn;
+  Transaction& txn = *sub.txn;
   std::string head = head_fields_;
   head += "Cache-Status: ";
   std::string cs_value = server_.flow().stream_cache_status(fill_, sub.waiter);
@@ -228,14 +229,14 @@ void UpstreamExchange::send_head(Subscription& sub) {
   head += "\r\n";
   flow::Reason why;
   auto outcome = server_.flow().stream_outcome(fill_, sub.waiter, why);
-  conn.note_response(status_, cs_value, outcome, why);
-  conn.set_state(ClientConnection::State::streaming);
-  conn.note_upstream_ms(static_cast<std::int64_t>(response_time_ - request_time_));
-  bool close_after = !conn.request_keep_alive();
+  txn.note_response(status_, cs_value, outcome, why);
+  txn.set_state(Transaction::State::streaming);
+  txn.note_upstream_ms(static_cast<std::int64_t>(response_time_ - request_time_));
+  bool close_after = !txn.request_keep_alive();
   bool bodyless = no_body_ || sub.head_only;
   if (!bodyless && content_length_ < 0) {
     // The upstream declared no length: re-frame the body for this client.
-    if (conn.request_http10()) {
+    if (txn.request_http10()) {
       sub.close_delimited = true;
       close_after = true;
     } else {
@@ -247,11 +248,11 @@ void UpstreamExchange::send_head(Subscription& sub) {
   }
   if (close_after)
     head += "Connection: close\r\n";
-  else if (conn.request_http10())
+  else if (txn.request_http10())
     head += "Connection: keep-alive\r\n";
   head += "\r\n";
   sub.head_sent = true;
-  conn.write({head});
+  txn.write({head});
 }
 
 void UpstreamExchange::pump(Subscription* sub) {
@@ -259,34 +260,34 @@ void UpstreamExchange::pump(Subscription* sub) {
 }
 
 void UpstreamExchange::pump(Subscription& sub) {
-  if (sub.finished || !sub.conn || !head_known_) return;
-  ClientConnection& conn = *sub.conn;
+  if (sub.finished || !sub.txn || !head_known_) return;
+  Transaction& txn = *sub.txn;
   if (!sub.head_sent) send_head(sub);
-  if (sub.finished || !sub.conn) return;
+  if (sub.finished || !sub.txn) return;
   bool bodyless = no_body_ || sub.head_only;
   if (!bodyless) {
-    while (sub.sent < body_total_ && conn.queued_bytes() < ClientConnection::kHighWater && !conn.closing()) {
+    while (sub.sent < body_total_ && txn.queued_bytes() < ClientConnection::kHighWater && !txn.closing()) {
       std::uint64_t from = sub.sent - body_base_;
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(body_total_ - sub.sent, 256 * 1024));
       std::string_view piece(body_.data() + from, n);
       if (sub.chunked) {
         char size_line[24];
         auto r = fmt::format_to_n(size_line, sizeof(size_line), "{:x}\r\n", n);
-        conn.write({std::string_view(size_line, r.size), piece, "\r\n"});
+        txn.write({std::string_view(size_line, r.size), piece, "\r\n"});
       } else {
-        conn.write({piece});
+        txn.write({piece});
       }
       sub.sent += n;
-      conn.note_body_bytes(n);
+      txn.note_body_bytes(n);
     }
-    if (conn.closing()) return;
+    if (txn.closing()) return;
   }
   if (complete_ && (bodyless || sub.sent == body_total_)) finish_subscription(sub);
   trim_buffer();
   // A paused upstream resumes once every client has room again.
   if (paused_ && fetch_ && !fetch_done_) {
     bool room = std::all_of(subs_.begin(), subs_.end(), [](auto& s) {
-      return s->finished || !s->conn || s->conn->queued_bytes() < ClientConnection::kLowWater;
+      return s->finished || !s->txn || s->txn->queued_bytes() < ClientConnection::kLowWater;
     });
     if (room) {
       paused_ = false;
@@ -296,16 +297,16 @@ void UpstreamExchange::pump(Subscription& sub) {
 }
 
 void UpstreamExchange::finish_subscription(Subscription& sub) {
-  ClientConnection* conn = sub.conn;
+  Transaction* txn = sub.txn;
   sub.finished = true;
-  sub.conn = nullptr;
-  if (sub.chunked) conn->write({"0\r\n\r\n"});
+  sub.txn = nullptr;
+  if (sub.chunked) txn->write({"0\r\n\r\n"});
   // The head said detail=storing; the access log and counters get what became of it (stored, or
   // not stored and why), now that the body is complete.
   flow::Reason why;
   const auto outcome = server_.flow().stream_outcome(fill_, sub.waiter, why);
-  conn->note_response(status_, server_.flow().stream_cache_status(fill_, sub.waiter), outcome, why);
-  conn->response_done(sub.close_delimited);
+  txn->note_response(status_, server_.flow().stream_cache_status(fill_, sub.waiter), outcome, why);
+  txn->response_done(sub.close_delimited);
   maybe_retire();
 }
 
@@ -327,7 +328,7 @@ upstream::FetchHandler::BodyAction UpstreamExchange::on_body(std::string_view ch
   if (!storing_) {
     // Not storing: a slow client slows the upstream instead of growing our memory.
     for (auto& s : subs_) {
-      if (!s->finished && s->conn && s->conn->queued_bytes() >= ClientConnection::kHighWater) {
+      if (!s->finished && s->txn && s->txn->queued_bytes() >= ClientConnection::kHighWater) {
         paused_ = true;
         return BodyAction::pause;
       }
@@ -391,14 +392,14 @@ void UpstreamExchange::on_error(upstream::FetchError kind, std::string_view mess
   }
   std::string text = fmt::format("upstream {} error: {}", upstream::to_string(kind), message);
   for (auto& s : subs_) {
-    if (s->finished || !s->conn) continue;
-    ClientConnection* conn = s->conn;
+    if (s->finished || !s->txn) continue;
+    Transaction* txn = s->txn;
     s->finished = true;
-    s->conn = nullptr;
+    s->txn = nullptr;
     if (!s->head_sent)
-      conn->send_error(v.status, text, check.empty() ? v.detail : check);  // a TLS failure says which check
+      txn->send_error(v.status, text, check.empty() ? v.detail : check);  // a TLS failure says which check
     else
-      conn->abort_response();
+      txn->abort_response();
   }
   maybe_retire();
 }

@@ -21,17 +21,17 @@
 
 namespace cachefwd::proxy {
 
-class ClientConnection;
+class Transaction;
 class Server;
 class UpstreamExchange;
 
-// One waiter's view of a fill: a body source for its connection.
+// One waiter's view of a fill: a body source for its transaction's connection.
 struct Subscription final : BodySource {
   void proceed() override;
   void stop() override;
 
   UpstreamExchange* exchange = nullptr;
-  ClientConnection* conn = nullptr;
+  Transaction* txn = nullptr;  // null once it has its answer, or left
   cache::flow::Waiter waiter = 0;
   bool first = false;      // the request that started the fetch
   bool head_only = false;  // HEAD
@@ -51,7 +51,7 @@ class UpstreamExchange : public upstream::FetchHandler {
 
   // Starts the transfer; `arm_timer`: joiners wait for the head at most coalesce_timeout_ms.
   void start(upstream::FetchRequest request, bool arm_timer);
-  Subscription* subscribe(ClientConnection* conn, cache::flow::Waiter waiter, bool head_only, bool first);
+  Subscription* subscribe(Transaction* txn, cache::flow::Waiter waiter, bool head_only, bool first);
   // The client went away (or no longer wants the response).
   void unsubscribe(Subscription* sub);
   // The client can take more bytes.
