@@ -36,6 +36,8 @@ void collect(const toml::table& table, const std::string& source, bool top, std:
     ConfigSetting s;
     s.name = name;
     s.line = key.source().begin.line ? key.source().begin.line : line;
+    // `"" = ...` is valid TOML but names no flag (found by fuzz_config).
+    if (name.empty()) throw ConfigFileError(fmt::format("{}:{}: an empty key names no setting", source, s.line));
     if (const auto* arr = node.as_array()) {
       for (const auto& element : *arr) {
         if (element.is_array() || element.is_table())

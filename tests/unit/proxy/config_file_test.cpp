@@ -54,6 +54,8 @@ TEST(ConfigFile, BrokenTomlIsRejectedWithFileAndLine) {
   EXPECT_EQ(error_of("[upstream]\nurl = \"x\"\n"),
             "c.toml:1: unknown section [upstream] (settings go at the top or in [serve])");
   EXPECT_EQ(error_of("rule = [[\"a\"]]\n").rfind("c.toml:1: 'rule' wants a list of strings", 0), 0u);
+  // Valid TOML, but no flag has an empty name (found by fuzz_config).
+  EXPECT_EQ(error_of("ttl = \"1s\"\n\"\" = []\n"), "c.toml:2: an empty key names no setting");
 }
 
 TEST(ConfigFile, ADirectoryOrAMissingFileIsAnError) {
