@@ -6,7 +6,7 @@
 # or ran out of memory. Crashing inputs are kept in build-fuzz/fuzz-artifacts/<target>/.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
-# Environment: FUZZ_JOBS=N runs N targets at a time (default 1); FUZZ_CPUS=LIST pins the runs
+# Environment: FUZZ_SEED=N (default 0: random) makes a run repeatable; FUZZ_JOBS=N runs N targets at a time (default 1); FUZZ_CPUS=LIST pins the runs
 # to those CPUs (taskset -c LIST); FUZZ_OUT=DIR puts the logs there (default build-fuzz/fuzz-runs).
 # The corpus each run grows is kept in build-fuzz/fuzz-corpus/.
 set -euo pipefail
@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 jobs=${FUZZ_JOBS:-1}
+seed=${FUZZ_SEED:-0}  # 0: libFuzzer picks one; CI fixes it so a finding there reproduces here
 
 scripts/install-deps.sh --fuzz
 launcher=()
@@ -42,7 +43,7 @@ run_one() {
   mkdir -p "$work" "$art" "tests/fuzz/corpus/$t"
   # -timeout: one input taking this long is a finding (a hang); -rss_limit_mb: so is a blow-up.
   # The seed directory comes second: read, never written.
-  "${pin[@]}" "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
+  "${pin[@]}" "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -seed="$seed" \
     -dict=tests/fuzz/http.dict -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art" \
     "$work" "tests/fuzz/corpus/$t" >"$out/$t.log" 2>&1 && rc=0 || rc=$?
   echo "$rc" >"$out/$t.rc"
